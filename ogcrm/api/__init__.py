@@ -1,0 +1,1 @@
+"""The HTTP surface: a Starlette app serving GraphQL and health, thin over the services."""

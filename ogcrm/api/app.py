@@ -1,0 +1,99 @@
+"""The Starlette application: ``/graphql`` (queries, mutations, subscriptions) and ``/healthz``."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from ogcrm.api.context import Context
+from ogcrm.api.limits import BodySizeLimit
+from ogcrm.api.schema import build_schema
+from ogcrm.config import Settings
+from ogcrm.db.session import Database
+from ogcrm.jobs.broker import InProcessWorker, build_broker
+from ogcrm.services.health import check_health
+
+log = logging.getLogger(__name__)
+
+#: GraphQL requests are small; uploads (multipart) get their own, larger cap later.
+MAX_BODY_BYTES = 1_000_000
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI app with ogcrm's context and hardened transport defaults."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=True,
+            # Only the maintained protocol: the legacy one once skipped connection_init
+            # (CVE-2026-35526).
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=dt.timedelta(seconds=10),
+        )
+        self.settings = settings
+        self.db = db
+
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        return Context(settings=self.settings, db=self.db, request=request, response=response)
+
+
+def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
+    """Build the app. ``db`` may be passed to share an engine (tests); otherwise one is made.
+
+    On the embedded set-up (no Redis) the app also runs the job worker in-process for its
+    lifetime.
+    """
+    settings = settings.with_secret_key()
+    database = db or Database(settings, application_name="ogcrm-api")
+    broker = build_broker(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        worker = (
+            None
+            if settings.uses_redis
+            else InProcessWorker(broker, threads=settings.worker_threads)
+        )
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+            if db is None:
+                database.dispose()
+
+    def healthz(request: Request) -> JSONResponse:
+        health = check_health(database, broker)
+        return JSONResponse(health.as_dict(), status_code=200 if health.ok else 503)
+
+    graphql_app = GraphQLApp(settings, database)
+    app = Starlette(
+        debug=settings.debug,
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_app),
+        ],
+        middleware=[Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.broker = broker
+    return app

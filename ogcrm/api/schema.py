@@ -1,0 +1,64 @@
+"""Build the GraphQL schema with its protective limits installed from day one."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.extensions.base_extension import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+
+from graphql import GraphQLError
+from ogcrm.api.queries import Query
+from ogcrm.config import Settings
+from ogcrm.services.errors import DomainError
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2_000
+
+
+def should_mask_error(error: GraphQLError) -> bool:
+    """Mask unexpected errors only: validation errors and domain errors are for the user.
+
+    Strawberry's default masks everything, including the depth and alias limit messages
+    a client needs to fix its query.
+    """
+    original = error.original_error
+    return not (original is None or isinstance(original, DomainError))
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema as served. Extensions are passed as factories, never instances, so no
+    per-request state is shared between concurrent requests (strawberry PR #4392)."""
+    extensions: list[type[SchemaExtension] | partial[SchemaExtension]] = [
+        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+    ]
+    if not settings.introspection:
+        from graphql.validation import NoSchemaIntrospectionCustomRule
+
+        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
+    if not settings.debug:
+        extensions.append(partial(MaskErrors, should_mask_error=should_mask_error))
+    return strawberry.Schema(
+        query=Query,
+        extensions=extensions,
+        config=StrawberryConfig(relay_max_results=settings.max_page_size),
+    )
+
+
+def export_sdl() -> str:
+    """The schema's SDL as checked into ``graphql/schema.graphql``.
+
+    Built with default settings: limits and masking change behaviour, not the schema.
+    """
+    return build_schema(Settings()).as_str() + "\n"

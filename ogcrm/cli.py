@@ -1,0 +1,336 @@
+"""The ``ogcrm`` command line.
+
+Every command reads the same settings (``OGCRM_*`` variables, ``.env``); flags override
+them for one run. Errors a user can fix exit with status 1 and one line saying how.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+import ogcrm
+from ogcrm.config import ConfigError, Settings
+from ogcrm.services.errors import DomainError
+
+
+class _Obj:
+    """Lazily built per-invocation state, so ``--help`` never touches a database."""
+
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self.overrides = overrides
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = Settings.from_env(**self.overrides)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.ensure_object(_Obj).settings  # type: ignore[no-any-return]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(ogcrm.__version__, prog_name="ogcrm")
+@click.option(
+    "--database-url",
+    envvar=None,
+    help="SQLAlchemy URL; overrides OGCRM_DATABASE_URL (default: sqlite file ./ogcrm.db).",
+)
+@click.option("--log-level", default=None, help="Logging level (default: INFO).")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None, log_level: str | None) -> None:
+    """ogcrm: a GraphQL CRM fed by public oil and gas regulatory data."""
+    ctx.obj = _Obj({"database_url": database_url, "log_level": log_level})
+    logging.basicConfig(
+        level=(log_level or "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Alembic narrates every step at INFO; the commands below report the outcome.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+# --------------------------------------------------------------------------- db
+
+
+@main.group()
+def db() -> None:
+    """Create and migrate the database schema (Alembic)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Bring the database schema up to date (creates an empty database's tables)."""
+    from ogcrm.db import migrate
+    from ogcrm.db.session import create_db_engine
+
+    engine = create_db_engine(_settings(ctx).database_url, application_name="ogcrm-migrate")
+    try:
+        migrate.upgrade(engine, revision)
+        click.echo(f"database at {', '.join(migrate.schema_status(engine).current)}")
+    finally:
+        engine.dispose()
+
+
+@db.command("downgrade")
+@click.option(
+    "--revision", default="base", show_default=True, help="Target revision; base = empty."
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def db_downgrade(ctx: click.Context, revision: str, yes: bool) -> None:
+    """Step the schema back down. Downgrading to base drops every table and its data."""
+    from ogcrm.db import migrate
+    from ogcrm.db.session import create_db_engine
+
+    if not yes:
+        click.confirm(
+            f"Downgrade the database to {revision}? Data in dropped tables is lost", abort=True
+        )
+    engine = create_db_engine(_settings(ctx).database_url, application_name="ogcrm-migrate")
+    try:
+        migrate.downgrade(engine, revision)
+        current = migrate.schema_status(engine).current
+        click.echo(f"database at {', '.join(current) or 'base (empty)'}")
+    finally:
+        engine.dispose()
+
+
+@db.command("status")
+@click.pass_context
+def db_status(ctx: click.Context) -> None:
+    """Show the schema revision of the database and the one this ogcrm expects."""
+    from ogcrm.db import migrate
+    from ogcrm.db.session import create_db_engine
+
+    engine = create_db_engine(_settings(ctx).database_url, application_name="ogcrm-migrate")
+    try:
+        status = migrate.schema_status(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"current: {', '.join(status.current) or 'base (empty)'}")
+    click.echo(f"head:    {status.head}")
+    if not status.at_head:
+        click.echo("run `ogcrm db upgrade` to migrate")
+        sys.exit(1)
+
+
+# --------------------------------------------------------------------------- serve
+
+
+def _require_schema_at_head(settings: Settings, *, upgrade: bool) -> None:
+    from ogcrm.db import migrate
+    from ogcrm.db.session import create_db_engine
+
+    engine = create_db_engine(settings.database_url, application_name="ogcrm-migrate")
+    try:
+        status = migrate.schema_status(engine)
+        if status.at_head:
+            return
+        if upgrade:
+            migrate.upgrade(engine)
+            click.echo(f"database upgraded to {migrate.schema_status(engine).head}", err=True)
+            return
+    finally:
+        engine.dispose()
+    where = "is empty" if status.empty else f"is at {', '.join(status.current)}"
+    raise click.ClickException(
+        f"the database {where}, this ogcrm needs {status.head}. "
+        "Run `ogcrm db upgrade` first (or start with `ogcrm serve --upgrade`)."
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+@click.option("--workers", default=1, show_default=True, type=int, help="uvicorn processes.")
+@click.option(
+    "--upgrade/--no-upgrade",
+    default=False,
+    help="Apply pending migrations before starting instead of refusing to start.",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int, upgrade: bool) -> None:
+    """Serve GraphQL at /graphql (GraphiQL in a browser) and health at /healthz.
+
+    Refuses to start while the database schema is behind, unless --upgrade is given:
+    several API processes must not race to migrate one database.
+    """
+    import uvicorn
+
+    settings = _settings(ctx).with_secret_key()
+    _require_schema_at_head(settings, upgrade=upgrade)
+    if workers > 1 and not settings.uses_redis:
+        raise click.ClickException(
+            "--workers > 1 needs OGCRM_REDIS_URL: the in-process job broker and pub/sub "
+            "cannot be shared between processes"
+        )
+    # uvicorn's processes build the app from the environment: hand them this run's
+    # overrides that way.
+    os.environ["OGCRM_DATABASE_URL"] = settings.database_url
+    click.echo(f"ogcrm {ogcrm.__version__} on http://{host}:{port}/graphql", err=True)
+    uvicorn.run(
+        "ogcrm.api.asgi:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
+
+
+# --------------------------------------------------------------------------- worker
+
+
+@main.command()
+@click.option("--processes", "-p", default=2, show_default=True, type=int, help="Worker processes.")
+@click.option(
+    "--threads", "-t", default=4, show_default=True, type=int, help="Threads per process."
+)
+@click.pass_context
+def worker(ctx: click.Context, processes: int, threads: int) -> None:
+    """Run Dramatiq worker processes on Redis (OGCRM_REDIS_URL).
+
+    Without Redis there is nothing to run here: `ogcrm serve` works jobs in-process.
+    """
+    from dramatiq.cli import main as dramatiq_main
+    from dramatiq.cli import make_argument_parser
+
+    settings = _settings(ctx)
+    if not settings.uses_redis:
+        raise click.ClickException(
+            "ogcrm worker needs OGCRM_REDIS_URL; without Redis, `ogcrm serve` runs jobs in-process"
+        )
+    args = make_argument_parser().parse_args(
+        [
+            "ogcrm.jobs.worker_entry:setup",
+            "ogcrm.jobs.actors",
+            "--processes",
+            str(processes),
+            "--threads",
+            str(threads),
+        ]
+    )
+    sys.exit(dramatiq_main(args))
+
+
+# --------------------------------------------------------------------------- user
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+def _read_password(prompt: bool) -> str:
+    if prompt:
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)  # type: ignore[no-any-return]
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@user.command("create")
+@click.option("--email", required=True, help="Login e-mail address.")
+@click.option("--name", required=True, help="Display name.")
+@click.option(
+    "--role", required=True, help="admin, manager, analyst, sales, viewer, or a custom role."
+)
+@click.pass_context
+def user_create(ctx: click.Context, email: str, name: str, role: str) -> None:
+    """Create a user. The password is prompted for on a terminal, read from stdin otherwise."""
+    from ogcrm.db.session import Database
+    from ogcrm.services.users import create_user
+
+    password = _read_password(sys.stdin.isatty())
+    db = Database(_settings(ctx), application_name="ogcrm-cli")
+    try:
+        with db.unit_of_work() as session:
+            created = create_user(session, email=email, name=name, role=role, password=password)
+            click.echo(f"created user {created.id} <{created.email}> with role {role}")
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.dispose()
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@main.command("export-schema")
+@click.option(
+    "--check",
+    "check_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Compare with this file instead of printing; exit 1 when they differ.",
+)
+def export_schema(check_path: Path | None) -> None:
+    """Print the GraphQL schema (SDL), or check a file against it."""
+    from ogcrm.api.schema import export_sdl
+
+    sdl = export_sdl()
+    if check_path is None:
+        click.echo(sdl, nl=False)
+        return
+    current = check_path.read_text(encoding="utf-8") if check_path.exists() else ""
+    if current != sdl:
+        raise click.ClickException(
+            f"{check_path} differs from the schema the code exports; "
+            f"run `ogcrm export-schema > {check_path}`"
+        )
+    click.echo(f"{check_path} matches the code")
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@main.command()
+@click.option(
+    "--organizations", default=200, show_default=True, type=int, help="Generated accounts."
+)
+@click.option(
+    "--serve/--no-serve", "serve_after", default=True, help="Start the server afterwards."
+)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def demo(ctx: click.Context, organizations: int, serve_after: bool, port: int) -> None:
+    """Set up the embedded default with generated demo data, then serve it.
+
+    Creates ./ogcrm.db (or OGCRM_DATABASE_URL), migrates it, adds generated organizations
+    once (a second run keeps what is there), prints a sample query and starts the server.
+    """
+    from ogcrm.db.session import Database
+    from ogcrm.services.demo import seed_demo
+
+    settings = _settings(ctx).with_secret_key()
+    _require_schema_at_head(settings, upgrade=True)
+    db = Database(settings, application_name="ogcrm-cli")
+    try:
+        with db.unit_of_work() as session:
+            summary = seed_demo(session, organizations=organizations)
+    finally:
+        db.dispose()
+    click.echo(json.dumps(summary))
+    query = '{"query": "{ organizations(first: 5) { edges { node { name priority } } } }"}'
+    click.echo(
+        f"Try: curl -s localhost:{port}/graphql -H 'content-type: application/json' -d '{query}'"
+    )
+    if serve_after:
+        ctx.invoke(serve, host="127.0.0.1", port=port, workers=1, upgrade=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,170 @@
+"""Settings: the one place that reads ``OGCRM_*`` environment variables.
+
+Everything else receives a :class:`Settings` instance, so tests build their own without
+touching ``os.environ``, and no module reads configuration at import time.
+
+Precedence, highest first: the process environment, then a ``.env`` file in the working
+directory (or the file named by ``OGCRM_ENV_FILE``), then the defaults below. The defaults
+are the embedded set-up: a SQLite file in the working directory and the in-process job
+broker, so ``ogcrm`` runs with no configuration at all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+PREFIX = "OGCRM_"
+SECRET_KEY_FILENAME = ".ogcrm-secret-key"  # noqa: S105 (a file name, not a secret)
+
+
+class ConfigError(ValueError):
+    """A setting has a value ogcrm cannot use; the message names the variable."""
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not a boolean (use true or false)")
+
+
+def _parse_int(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not an integer") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Each field maps to ``OGCRM_<FIELD NAME IN UPPER CASE>``."""
+
+    #: Where ogcrm keeps its files: the SQLite database, the generated secret key and,
+    #: later, uploaded files (stored by content hash).
+    data_dir: Path = field(default_factory=Path.cwd)
+    #: SQLAlchemy URL. Empty means ``sqlite:///<data_dir>/ogcrm.db``.
+    database_url: str = ""
+    #: ``redis://`` URL for the job broker and pub/sub. Empty means in-process.
+    redis_url: str = ""
+    #: Key that signs tokens. Empty means: read ``<data_dir>/.ogcrm-secret-key``, creating
+    #: it with a random key on first run.
+    secret_key: str = ""
+    #: Debug mode: unmasked errors. GraphiQL and introspection default to on in debug only
+    #: unless set explicitly.
+    debug: bool = False
+    graphiql: bool = True
+    introspection: bool = True
+    #: Largest ``first`` a connection accepts.
+    max_page_size: int = 100
+    log_level: str = "INFO"
+    #: Threads of the in-process worker on the embedded set-up.
+    worker_threads: int = 2
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'ogcrm.db'}")
+        if self.max_page_size < 1:
+            raise ConfigError(f"{PREFIX}MAX_PAGE_SIZE must be at least 1, not {self.max_page_size}")
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        env_file: Path | str | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Build settings from the environment and an optional ``.env`` file.
+
+        Args:
+            environ: the variables to read; ``os.environ`` when omitted.
+            env_file: a dotenv file; defaults to ``$OGCRM_ENV_FILE`` or ``./.env``.
+            overrides: field values that win over everything (used by the CLI's flags).
+
+        Raises:
+            ConfigError: a variable has a value of the wrong type, or is unknown.
+        """
+        env = dict(os.environ if environ is None else environ)
+        path = Path(env_file or env.get(f"{PREFIX}ENV_FILE") or ".env")
+        merged: dict[str, str] = {}
+        if path.is_file():
+            merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+        merged.update(env)
+
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in merged.items():
+            if not key.startswith(PREFIX) or key == f"{PREFIX}ENV_FILE":
+                continue
+            name = key[len(PREFIX) :].lower()
+            if name not in known:
+                # Test-only and tool variables share the prefix; ignore, do not guess.
+                continue
+            kind = known[name].type
+            if kind == "bool":
+                values[name] = _parse_bool(name, raw)
+            elif kind == "int":
+                values[name] = _parse_int(name, raw)
+            elif kind == "Path":
+                values[name] = Path(raw).expanduser()
+            else:
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_redis(self) -> bool:
+        return bool(self.redis_url)
+
+    def with_secret_key(self) -> Settings:
+        """Return settings whose ``secret_key`` is set, generating and keeping one if needed.
+
+        The key file is created atomically (``O_EXCL``) with mode 0600, so two processes
+        starting together on a fresh installation agree on one key.
+        """
+        if self.secret_key:
+            return self
+        return replace(self, secret_key=load_or_create_secret_key(self.data_dir))
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    """Read the key kept in ``data_dir``, creating it with 256 random bits on first use.
+
+    The key is written to a temporary file and then hard-linked into place, which fails
+    if the file already exists: two processes starting together on a fresh installation
+    therefore agree on one key, and nobody ever reads a half-written file.
+    """
+    path = data_dir / SECRET_KEY_FILENAME
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".ogcrm-secret-")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_urlsafe(32) + "\n")
+            os.chmod(tmp, 0o600)
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won the race; use its key
+        finally:
+            os.unlink(tmp)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise ConfigError(
+            f"{path} holds a secret key shorter than 32 characters; "
+            f"delete it to generate a new one or set {PREFIX}SECRET_KEY"
+        )
+    return key

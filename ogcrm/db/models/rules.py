@@ -1,0 +1,84 @@
+"""Prioritization rules and the history of the scores they produced."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ogcrm.db.base import Base, IdMixin, TimestampMixin, enum_column, foreign_key
+from ogcrm.db.types import JSONType, utcnow
+
+
+class RuleSetStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class RuleSet(IdMixin, TimestampMixin, Base):
+    """A versioned set of rules. Exactly one is active at a time; the database enforces
+    "at most one" with a partial unique index, activation is one transaction."""
+
+    __tablename__ = "rule_set"
+    __table_args__ = (
+        UniqueConstraint("name", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(
+            "uq_rule_set_one_active",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(default=1)
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[RuleSetStatus] = enum_column(RuleSetStatus, default=RuleSetStatus.DRAFT)
+    created_by_id: Mapped[int | None] = foreign_key("user.id", nullable=True, index=False)
+    activated_by_id: Mapped[int | None] = foreign_key("user.id", nullable=True, index=False)
+    activated_at: Mapped[dt.datetime | None]
+
+    rules: Mapped[list[Rule]] = relationship(
+        back_populates="rule_set",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        order_by="Rule.position",
+    )
+
+
+class Rule(IdMixin, Base):
+    __tablename__ = "rule"
+    __table_args__ = (UniqueConstraint("rule_set_id", "name"),)
+
+    rule_set_id: Mapped[int] = foreign_key("rule_set.id", ondelete="CASCADE", index=False)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    logic: Mapped[Any] = mapped_column(JSONType)
+    weight: Mapped[float] = mapped_column(default=1.0)
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+    rule_set: Mapped[RuleSet] = relationship(back_populates="rules", lazy="raise")
+
+
+class ScoreSnapshot(IdMixin, Base):
+    """An organization's score at one moment under one rule set, with its explanation."""
+
+    __tablename__ = "score_snapshot"
+    __table_args__ = (
+        Index("ix_score_snapshot_organization_id_computed_at", "organization_id", "computed_at"),
+    )
+
+    organization_id: Mapped[int] = foreign_key("organization.id", ondelete="CASCADE", index=False)
+    rule_set_id: Mapped[int | None] = foreign_key("rule_set.id", nullable=True, ondelete="RESTRICT")
+    score: Mapped[float]
+    priority: Mapped[float]
+    #: Per-rule contributions: ``[{"rule": name, "value": v, "contribution": c}, ...]``.
+    contributions: Mapped[list[Any]] = mapped_column(default=list)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

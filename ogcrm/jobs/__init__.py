@@ -1,0 +1,1 @@
+"""Background jobs on Dramatiq: Redis in production, in-process on the embedded set-up."""
