@@ -1,0 +1,154 @@
+"""The HTTP surface: health, GraphiQL and introspection switches, limits, error masking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from ogcrm.api.app import MAX_BODY_BYTES, create_app
+from ogcrm.api.schema import MAX_TOKENS
+from ogcrm.config import Settings
+from ogcrm.db.session import Database
+from tests.api.conftest import gql
+from tests.conftest import TEST_REDIS_URL, TEST_SECRET_KEY
+
+
+class TestHealth:
+    def test_healthy_installation(self, client: TestClient):
+        response = client.get("/healthz")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "ok"
+        assert body["database"]["ok"] and body["schema"]["ok"]
+        assert body["broker"] == {
+            "kind": "redis" if TEST_REDIS_URL else "in-process",
+            "ok": True,
+            "error": None,
+        }
+
+    def test_schema_behind_head_is_unhealthy_and_says_how_to_fix(
+        self, empty_database_url: str, tmp_path: Path
+    ):
+        settings = Settings(
+            data_dir=tmp_path, database_url=empty_database_url, secret_key=TEST_SECRET_KEY
+        )
+        with TestClient(create_app(settings)) as client:
+            response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json()["schema"]["error"] == "schema is not at head: run `ogcrm db upgrade`"
+
+    def test_unreachable_database_is_reported(self, tmp_path: Path):
+        url = f"sqlite:///{tmp_path / 'missing-dir' / 'ogcrm.db'}"
+        settings = Settings(data_dir=tmp_path, database_url=url, secret_key=TEST_SECRET_KEY)
+        with TestClient(create_app(settings)) as client:
+            response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json()["database"]["ok"] is False
+        assert "unable to open database file" in response.json()["database"]["error"]
+
+    def test_unreachable_redis_is_reported(self, settings: Settings):
+        from dataclasses import replace
+
+        from tests.support import free_port
+
+        down = replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+        with TestClient(create_app(down)) as client:
+            response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json()["broker"]["kind"] == "redis"
+        assert "ConnectionError" in response.json()["broker"]["error"]
+
+
+class TestSwitches:
+    def test_graphiql_is_served_to_browsers_by_default(self, client: TestClient):
+        response = client.get("/graphql", headers={"accept": "text/html"})
+        assert response.status_code == 200
+        assert "GraphiQL" in response.text
+
+    def test_production_switches_turn_off_graphiql_and_introspection(
+        self, settings: Settings, db: Database
+    ):
+        from dataclasses import replace
+
+        prod = replace(settings, graphiql=False, introspection=False)
+        with TestClient(create_app(prod, db=db)) as client:
+            page = client.get("/graphql", headers={"accept": "text/html"})
+            assert "GraphiQL" not in page.text
+            result = gql(client, "{ __schema { types { name } } }")
+            assert result["data"] is None
+            assert "introspection" in result["errors"][0]["message"].lower()
+            assert gql(client, "{ version }")["data"]["version"]
+
+
+class TestLimits:
+    def test_token_bombs_are_refused_before_execution(self, client: TestClient):
+        query = "{ " + " ".join(["version"] * (MAX_TOKENS + 10)) + " }"
+        result = gql(client, query)
+        assert result["data"] is None
+        assert "token" in result["errors"][0]["message"].lower()
+
+    def test_alias_overloading_is_refused(self, client: TestClient):
+        query = (
+            "{ "
+            + " ".join(f"a{i}: organizations(first: 1) {{ edges {{ cursor }} }}" for i in range(31))
+            + " }"
+        )
+        result = gql(client, query)
+        assert result["data"] is None
+        assert "aliases" in result["errors"][0]["message"].lower()
+
+    def test_oversized_body_is_refused_with_413_even_without_content_length(
+        self, client: TestClient
+    ):
+        def body():
+            chunk = b" " * 65536
+            for _ in range(MAX_BODY_BYTES // len(chunk) + 2):
+                yield chunk
+
+        response = client.post(
+            "/graphql", content=body(), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 413
+
+
+class TestErrorMasking:
+    @pytest.fixture
+    def broken_client(self, settings: Settings, db: Database, tmp_path: Path):
+        """An app whose database file vanished after start-up: every query fails inside."""
+        from dataclasses import replace
+
+        url = f"sqlite:///{tmp_path / 'gone' / 'ogcrm.db'}"
+        broken = Database(replace(settings, database_url=url))
+        with TestClient(create_app(replace(settings, database_url=url), db=broken)) as client:
+            yield client
+        broken.dispose()
+
+    def test_unexpected_errors_are_masked_for_clients_and_logged(self, broken_client, caplog):
+        result = gql(broken_client, "{ organizations(first: 1) { edges { cursor } } }")
+        assert result["errors"][0]["message"] == "Unexpected error."
+        assert "sqlite" not in str(result).lower()
+        assert "unable to open database file" in caplog.text
+
+    def test_user_errors_are_not_masked(self, client: TestClient):
+        result = gql(client, "{ organizations(first: 1000) { edges { cursor } } }")
+        assert "between 0 and 100" in result["errors"][0]["message"]
+
+    def test_debug_mode_shows_the_real_error(self, settings: Settings, tmp_path: Path):
+        from dataclasses import replace
+
+        url = f"sqlite:///{tmp_path / 'gone' / 'ogcrm.db'}"
+        with TestClient(create_app(replace(settings, database_url=url, debug=True))) as client:
+            result = gql(client, "{ organizations(first: 1) { edges { cursor } } }")
+        assert "unable to open database file" in result["errors"][0]["message"]
+
+
+def test_schema_file_matches_the_code():
+    """graphql/schema.graphql is exported from the code; a change to one needs the other."""
+    from ogcrm.api.schema import export_sdl
+
+    path = Path(__file__).resolve().parents[2] / "graphql" / "schema.graphql"
+    assert path.read_text(encoding="utf-8") == export_sdl(), (
+        "run: ogcrm export-schema > graphql/schema.graphql"
+    )

@@ -1,0 +1,97 @@
+"""The real server: `ogcrm serve` as a process on a free port, spoken to over HTTP."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ogcrm.db.session import Database
+from ogcrm.services.organizations import create_organization
+from tests.conftest import TEST_REDIS_URL
+from tests.support import free_port, ogcrm_command, subprocess_env, wait_for_http
+
+
+def _serve(database_url: str, data_dir: Path, *args: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = subprocess_env(
+        OGCRM_DATABASE_URL=database_url,
+        OGCRM_DATA_DIR=str(data_dir),
+        OGCRM_REDIS_URL=TEST_REDIS_URL,
+    )
+    proc = subprocess.Popen(
+        ogcrm_command("serve", "--port", str(port), *args),
+        env=env,
+        cwd=data_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    return proc, port
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> str:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.stdout.read().decode() if proc.stdout else ""
+
+
+@pytest.fixture
+def server(database_url: str, db: Database, tmp_path: Path) -> Iterator[str]:
+    with db.unit_of_work() as session:
+        create_organization(
+            session, name="Caprock Operating LLC", priority=42.0, identifiers={"rrc": "020528"}
+        )
+    proc, port = _serve(database_url, tmp_path)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(proc)
+
+
+class TestServe:
+    def test_healthz_over_http(self, server: str):
+        response = httpx.get(f"{server}/healthz")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "ok"
+        assert body["schema"]["current"] == [body["schema"]["head"]]
+
+    def test_graphql_over_http(self, server: str):
+        response = httpx.post(
+            f"{server}/graphql",
+            json={
+                "query": "{ version organizations(first: 5) { edges { node { name priority } } } }"
+            },
+        )
+        assert response.status_code == 200
+        data = response.json()["data"]
+        assert data["organizations"]["edges"] == [
+            {"node": {"name": "Caprock Operating LLC", "priority": 42.0}}
+        ]
+
+    def test_refuses_to_start_on_an_unmigrated_database_and_says_how(
+        self, empty_database_url: str, tmp_path: Path
+    ):
+        proc, _ = _serve(empty_database_url, tmp_path)
+        output = _stop(proc) if proc.wait(timeout=30) is not None else ""
+        assert proc.returncode == 1
+        assert "Run `ogcrm db upgrade` first" in output
+
+    def test_upgrade_flag_migrates_then_serves(self, empty_database_url: str, tmp_path: Path):
+        proc, port = _serve(empty_database_url, tmp_path, "--upgrade")
+        try:
+            response = wait_for_http(f"http://127.0.0.1:{port}/healthz", proc)
+            assert response.status_code == 200
+        finally:
+            output = _stop(proc)
+        assert "database upgraded to" in output
