@@ -95,3 +95,25 @@ class TestServe:
         finally:
             output = _stop(proc)
         assert "database upgraded to" in output
+
+
+OPERATIONS = sorted(
+    (Path(__file__).resolve().parents[2] / "graphql" / "operations").glob("*.graphql")
+)
+# Variables each example operation needs; a new operation without an entry fails loudly.
+OPERATION_VARIABLES: dict[str, dict] = {
+    "PrioritizedOrganizations": {"first": 10},
+    "ServerVersion": {},
+}
+
+
+@pytest.mark.parametrize("path", OPERATIONS, ids=lambda p: p.stem)
+def test_example_operations_run_against_the_real_server(server: str, path: Path):
+    response = httpx.post(
+        f"{server}/graphql",
+        json={"query": path.read_text(), "variables": OPERATION_VARIABLES[path.stem]},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert "errors" not in body, body
+    assert body["data"]
