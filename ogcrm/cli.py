@@ -267,6 +267,31 @@ def user_create(ctx: click.Context, email: str, name: str, role: str) -> None:
         db.dispose()
 
 
+@user.command("bootstrap")
+@click.option("--email", required=True, help="The first admin's login e-mail address.")
+@click.option("--name", required=True, help="Display name.")
+@click.pass_context
+def user_bootstrap(ctx: click.Context, email: str, name: str) -> None:
+    """Create the first admin of a new installation (refused once any user exists).
+
+    The password is prompted for on a terminal, read from stdin otherwise. A new
+    installation has no users and no default password.
+    """
+    from ogcrm.db.session import Database
+    from ogcrm.services.users import bootstrap_admin
+
+    password = _read_password(sys.stdin.isatty())
+    db = Database(_settings(ctx), application_name="ogcrm-cli")
+    try:
+        with db.unit_of_work() as session:
+            created = bootstrap_admin(session, email=email, name=name, password=password)
+            click.echo(f"created admin {created.id} <{created.email}>")
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.dispose()
+
+
 # --------------------------------------------------------------------------- schema
 
 

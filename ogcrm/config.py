@@ -69,6 +69,14 @@ class Settings:
     log_level: str = "INFO"
     #: Threads of the in-process worker on the embedded set-up.
     worker_threads: int = 2
+    #: Lifetime of access tokens (JWT) and of a login's refresh-token family, in seconds.
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 30 * 24 * 3600
+    #: Login attempts allowed per account and per client address (``limits`` notation).
+    login_rate_per_account: str = "5/minute"
+    login_rate_per_address: str = "30/minute"
+    #: Addresses of reverse proxies whose X-Forwarded-For is believed ("" = none).
+    trusted_proxies: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:

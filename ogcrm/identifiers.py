@@ -86,3 +86,36 @@ def normalize_agency_identifier(agency: str, identifier: str | int) -> tuple[str
     if not agency_key or not ident:
         raise IdentifierError(f"agency {agency!r} and identifier {identifier!r} must not be empty")
     return agency_key, ident
+
+
+_PHONE_JUNK = re.compile(r"[\s().\-/]+")
+
+
+def normalize_phone(value: str, *, default_country: str = "1") -> str:
+    """E.164 for North American and already-international numbers.
+
+    Example:
+        >>> normalize_phone("(432) 555-0100")
+        '+14325550100'
+
+    Raises:
+        IdentifierError: not a phone number in a form we can read.
+    """
+    raw = _PHONE_JUNK.sub("", value.strip())
+    if raw.startswith("+"):
+        digits = raw[1:]
+        prefix = ""
+    elif raw.startswith("00"):
+        digits, prefix = raw[2:], ""
+    else:
+        digits = raw
+        prefix = default_country if len(raw) == 10 else ""
+    if not digits.isdigit() or not 8 <= len(prefix + digits) <= 15:
+        raise IdentifierError(f"{value!r} is not a phone number")
+    if (
+        not prefix
+        and not raw.startswith(("+", "00"))
+        and not (len(digits) == 11 and digits[0] == "1")
+    ):
+        raise IdentifierError(f"{value!r} needs a country code (e.g. +44...)")
+    return "+" + prefix + digits

@@ -16,12 +16,14 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from ogcrm.auth.principal import Principal
 from ogcrm.config import Settings
 from ogcrm.db import migrate
 from ogcrm.db.session import Database, create_db_engine
@@ -170,3 +172,69 @@ def shared_data() -> Path:
             pytest.fail(f"{SHARED_DATA} is missing; CI must check out ../shared beside the project")
         pytest.skip(f"{SHARED_DATA} is absent: the shared public data files are not checked out")
     return SHARED_DATA
+
+
+@pytest.fixture
+def users(db: Database) -> UserFactory:
+    """Creates users with a role (and optionally a team) through the real service."""
+    return UserFactory(db)
+
+
+class UserFactory:
+    PASSWORD = "correct horse battery staple"
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._n = 0
+
+    def create(self, role: str, *, email: str | None = None, team: str | None = None) -> AppUser:
+        from sqlalchemy import insert, select
+
+        from ogcrm.auth.principal import system_principal
+        from ogcrm.db.models import Team, team_membership
+        from ogcrm.services.users import create_user
+
+        self._n += 1
+        address = email or f"{role}{self._n}@example.com"
+        with self.db.unit_of_work() as session:
+            user = create_user(
+                session,
+                email=address,
+                name=f"{role.title()} {self._n}",
+                role=role,
+                password=self.PASSWORD,
+                principal=system_principal("test"),
+            )
+            if team:
+                team_id = session.scalar(select(Team.id).where(Team.name == team))
+                if team_id is None:
+                    row = Team(name=team)
+                    session.add(row)
+                    session.flush()
+                    team_id = row.id
+                session.execute(insert(team_membership).values(team_id=team_id, user_id=user.id))
+            return AppUser(id=user.id, email=address, password=self.PASSWORD, role=role)
+
+
+@dataclass
+class AppUser:
+    id: int
+    email: str
+    password: str
+    role: str
+
+    def principal(self, db: Database) -> Principal:
+        """The principal this user's requests get (same grants as through a token)."""
+        from sqlalchemy import select
+
+        from ogcrm.db.models import RolePermission, User
+
+        with db.read() as session:
+            role_id = session.scalar(select(User.role_id).where(User.id == self.id))
+            grants = {
+                (g.entity, g.action): g.scope
+                for g in session.scalars(
+                    select(RolePermission).where(RolePermission.role_id == role_id)
+                )
+            }
+        return Principal(user_id=self.id, role=self.role, grants=grants, email=self.email)

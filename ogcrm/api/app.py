@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -15,14 +16,19 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
+from ogcrm.api.authentication import authenticate
 from ogcrm.api.context import Context
 from ogcrm.api.limits import BodySizeLimit
 from ogcrm.api.schema import build_schema
+from ogcrm.auth.throttle import LoginThrottle
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
 from ogcrm.jobs.broker import InProcessWorker, build_broker
+from ogcrm.services.errors import AuthenticationFailed
 from ogcrm.services.health import check_health
 
 log = logging.getLogger(__name__)
@@ -34,7 +40,7 @@ MAX_BODY_BYTES = 1_000_000
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with ogcrm's context and hardened transport defaults."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, throttle: LoginThrottle) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
@@ -46,9 +52,35 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.settings = settings
         self.db = db
+        self.throttle = throttle
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        return Context(settings=self.settings, db=self.db, request=request, response=response)
+        ctx = Context(
+            settings=self.settings,
+            db=self.db,
+            throttle=self.throttle,
+            request=request,
+            response=response,
+        )
+        if isinstance(request, Request):
+            try:
+                ctx.principal = await authenticate(ctx, request.headers.get("authorization"))
+            except AuthenticationFailed as exc:
+                raise HTTPException(401, str(exc)) from None
+        return ctx
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Subscriptions are per user: ``connection_init`` must carry a valid access token
+        (``{"authorization": "Bearer <token>"}``), otherwise the socket closes with 4403."""
+        params = context.connection_params or {}
+        value = params.get("authorization") or params.get("Authorization")
+        try:
+            context.principal = await authenticate(context, value)
+        except AuthenticationFailed as exc:
+            raise ConnectionRejectionError({"reason": str(exc)}) from None
+        if context.principal is None:
+            raise ConnectionRejectionError({"reason": "connection_init must carry an access token"})
+        return UNSET
 
 
 def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
@@ -82,7 +114,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
         health = check_health(database, broker)
         return JSONResponse(health.as_dict(), status_code=200 if health.ok else 503)
 
-    graphql_app = GraphQLApp(settings, database)
+    graphql_app = GraphQLApp(settings, database, LoginThrottle(settings))
     app = Starlette(
         debug=settings.debug,
         routes=[

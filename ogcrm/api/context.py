@@ -3,29 +3,57 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
+from ogcrm.auth.principal import Principal
+from ogcrm.auth.throttle import LoginThrottle
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
+from ogcrm.services.errors import AuthenticationFailed
+
+if TYPE_CHECKING:
+    from ogcrm.api.loaders import Loaders
 
 T = TypeVar("T")
 
 
 @dataclass
 class Context:
-    """Built fresh for each request, so nothing (loaders, caches, identity) leaks between
-    requests or users."""
+    """Built fresh for each request, so loaders and their caches, and the identity, never
+    leak between requests or users (lablup/backend.ai#12020)."""
 
     settings: Settings
     db: Database
+    throttle: LoginThrottle
     request: Request | WebSocket
     response: Any = None
+    principal: Principal | None = None
+    connection_params: dict[str, Any] | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        from ogcrm.api.loaders import Loaders
+
+        self.loaders = Loaders(self)
+
+    @property
+    def client_addr(self) -> str | None:
+        """The peer's address as the ASGI server reports it. ``X-Forwarded-For`` counts
+        only when uvicorn was told to trust the proxy (``OGCRM_TRUSTED_PROXIES``)."""
+        client = self.request.client
+        return client.host if client else None
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            raise AuthenticationFailed(
+                "sign in first: send Authorization: Bearer <access token>", reason="anonymous"
+            )
+        return self.principal
 
     async def read(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run ``fn(session, *args, **kwargs)`` in a read session, in a worker thread.
@@ -44,7 +72,6 @@ class Context:
         """Like :meth:`read`, in a unit of work that commits when ``fn`` returns."""
 
         def call() -> T:
-            session: Session
             with self.db.unit_of_work() as session:
                 return fn(session, *args, **kwargs)
 

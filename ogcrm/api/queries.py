@@ -1,54 +1,246 @@
-"""The Query root: thin resolvers that parse arguments and call services."""
+"""The Query root: thin resolvers that parse arguments and call services.
+
+Every resolver that returns data goes through a service that applies the caller's scope
+in SQL (``ogcrm.auth.policy``); nothing here filters rows itself.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from strawberry import relay
 from strawberry.types import Info
 
 import ogcrm
 from ogcrm.api.context import Context
 from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
+from ogcrm.api.permissions import IsAuthenticated
+from ogcrm.api.types.access import (
+    AuditEvent,
+    AuditEventConnection,
+    AuditEventEdge,
+    AuditEventFilter,
+    Grant,
+    Role,
+    User,
+)
+from ogcrm.api.types.contact import Contact, ContactConnection
 from ogcrm.api.types.organization import Organization, OrganizationConnection
-from ogcrm.services import organizations
+from ogcrm.db import models
+from ogcrm.services import audit, contacts, organizations, users
+from ogcrm.services.errors import InvalidInput
 
+_NODE_TYPES: dict[str, Any] = {"Organization": Organization, "Contact": Contact}
 _ORG_CURSOR = "organization"
+_CONTACT_CURSOR = "contact"
+_AUDIT_CURSOR = "audit_event"
+
+
+def _page_info(edges: list[Any], *, has_next: bool, after: str | None) -> relay.PageInfo:
+    return relay.PageInfo(
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+
+
+def _local_id(gid: relay.GlobalID, expected: str) -> int:
+    if gid.type_name != expected:
+        raise InvalidInput(f"expected a {expected} id, got a {gid.type_name} id", field="id")
+    try:
+        return int(gid.node_id)
+    except ValueError:
+        raise InvalidInput(f"invalid {expected} id", field="id") from None
+
+
+def _int_id(value: strawberry.ID, field: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"{field} must be a number", field=field) from None
 
 
 @strawberry.type
 class Query:
+    @strawberry.field(description="Any object by its global id, if you may see it.")
+    async def node(self, info: Info[Context, None], id: relay.GlobalID) -> relay.Node | None:
+        # An explicit allow-list of node types: a global id naming any other type is
+        # refused instead of being resolved by whatever class answers to the name
+        # (GHSA-5xh2-23cc-5jc6, node type confusion).
+        node_type = _NODE_TYPES.get(id.type_name)
+        if node_type is None:
+            raise InvalidInput(f"no object type {id.type_name!r} has global ids", field="id")
+        info.context.require_principal()
+        nodes = await node_type.resolve_nodes(info=info, node_ids=[str(_local_id(id, id.type_name))])
+        return nodes[0]  # type: ignore[no-any-return]
+
     @strawberry.field(description="The running ogcrm's version.")
     def version(self) -> str:
         return ogcrm.__version__
 
-    @strawberry.field(description="Organizations by priority, highest first (keyset paginated).")
+    @strawberry.field(description="The signed-in user.", permission_classes=[IsAuthenticated])
+    async def me(self, info: Info[Context, None]) -> User:
+        principal = info.context.require_principal()
+
+        def _load(session: Session) -> User:
+            row = session.get(models.User, principal.user_id)
+            assert row is not None
+            return User.from_row(row, principal.role)
+
+        return await info.context.read(_load)
+
+    @strawberry.field(
+        description="Organizations you may see, by priority, highest first (keyset paginated).",
+        permission_classes=[IsAuthenticated],
+    )
     async def organizations(
         self,
         info: Info[Context, None],
         first: int = 20,
         after: str | None = None,
+        search: str | None = None,
     ) -> OrganizationConnection:
         ctx = info.context
         check_first(first, ctx.settings.max_page_size)
         key = decode_cursor(_ORG_CURSOR, after, (float | int, int)) if after else None
         page = await ctx.read(
             organizations.list_by_priority,
+            ctx.require_principal(),
             first=first,
             after=(float(key[0]), key[1]) if key else None,
+            search=search,
         )
         edges = [
             relay.Edge(
-                node=Organization.from_row(row),
-                cursor=encode_cursor(_ORG_CURSOR, page.key(row)),
+                node=Organization.from_row(row), cursor=encode_cursor(_ORG_CURSOR, page.key(row))
             )
             for row in page.rows
         ]
         return OrganizationConnection(
-            edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            edges=edges, page_info=_page_info(edges, has_next=page.has_next, after=after)
+        )
+
+    @strawberry.field(
+        description="One organization, if you may see it.", permission_classes=[IsAuthenticated]
+    )
+    async def organization(
+        self, info: Info[Context, None], id: relay.GlobalID
+    ) -> Organization | None:
+        row = await info.context.loaders.organization.load(_local_id(id, "Organization"))
+        return Organization.from_row(row) if row is not None else None
+
+    @strawberry.field(
+        description="Contacts you may see, by id; `search` matches name or e-mail.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def contacts(
+        self,
+        info: Info[Context, None],
+        first: int = 20,
+        after: str | None = None,
+        search: str | None = None,
+        organization_id: relay.GlobalID | None = None,
+    ) -> ContactConnection:
+        ctx = info.context
+        check_first(first, ctx.settings.max_page_size)
+        key = decode_cursor(_CONTACT_CURSOR, after, (int,)) if after else None
+        page = await ctx.read(
+            contacts.list_contacts,
+            ctx.require_principal(),
+            first=first,
+            after_id=key[0] if key else None,
+            search=search,
+            organization_id=_local_id(organization_id, "Organization") if organization_id else None,
+        )
+        edges = [
+            relay.Edge(node=Contact.from_row(row), cursor=encode_cursor(_CONTACT_CURSOR, (row.id,)))
+            for row in page.rows
+        ]
+        return ContactConnection(
+            edges=edges, page_info=_page_info(edges, has_next=page.has_next, after=after)
+        )
+
+    @strawberry.field(
+        description="One contact, if you may see it.", permission_classes=[IsAuthenticated]
+    )
+    async def contact(self, info: Info[Context, None], id: relay.GlobalID) -> Contact | None:
+        nodes = await Contact.resolve_nodes(info=info, node_ids=[str(_local_id(id, "Contact"))])
+        return nodes[0]  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Users you may see.", permission_classes=[IsAuthenticated])
+    async def users(self, info: Info[Context, None]) -> list[User]:
+        principal = info.context.require_principal()
+
+        def _load(session: Session) -> list[User]:
+            roles = dict(session.execute(select(models.Role.id, models.Role.name)).tuples().all())
+            return [
+                User.from_row(u, roles[u.role_id]) for u in users.list_users(session, principal)
+            ]
+
+        return await info.context.read(_load)
+
+    @strawberry.field(
+        description="Roles and their grants (admins).", permission_classes=[IsAuthenticated]
+    )
+    async def roles(self, info: Info[Context, None]) -> list[Role]:
+        principal = info.context.require_principal()
+
+        def _load(session: Session) -> list[Role]:
+            return [
+                Role(
+                    id=strawberry.ID(str(r.id)),
+                    name=r.name,
+                    description=r.description,
+                    grants=[
+                        Grant(entity=g.entity, action=g.action, scope=g.scope)
+                        for g in users.grants_of(session, r.id)
+                    ],
+                )
+                for r in users.list_roles(session, principal)
+            ]
+
+        return await info.context.read(_load)
+
+    @strawberry.field(
+        description="The audit log, newest first (requires read access to audit events).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def audit_events(
+        self,
+        info: Info[Context, None],
+        first: int = 50,
+        after: str | None = None,
+        filter: AuditEventFilter | None = None,
+    ) -> AuditEventConnection:
+        ctx = info.context
+        check_first(first, ctx.settings.max_page_size)
+        key = decode_cursor(_AUDIT_CURSOR, after, (int,)) if after else None
+        f = filter or AuditEventFilter()
+        where = audit.AuditFilter(
+            user_id=_int_id(f.user_id, "userId") if f.user_id is not None else None,
+            action=f.action,
+            entity=f.entity,
+            entity_id=f.entity_id,
+            since=f.since,
+            until=f.until,
+        )
+        rows, has_next = await ctx.read(
+            audit.list_events,
+            ctx.require_principal(),
+            first=first,
+            before_id=key[0] if key else None,
+            where=where,
+        )
+        edges = [
+            AuditEventEdge(
+                node=AuditEvent.from_row(r), cursor=encode_cursor(_AUDIT_CURSOR, (r.id,))
+            )
+            for r in rows
+        ]
+        return AuditEventConnection(
+            edges=edges, page_info=_page_info(edges, has_next=has_next, after=after)
         )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import strawberry
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -15,8 +18,10 @@ from strawberry.extensions import (
 from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
+from ogcrm.api.mutations import Mutation
 from ogcrm.api.queries import Query
+from ogcrm.api.validation import OneCredentialFieldPerDocument
 from ogcrm.config import Settings
 from ogcrm.services.errors import DomainError
 
@@ -32,25 +37,34 @@ def should_mask_error(error: GraphQLError) -> bool:
     a client needs to fix its query.
     """
     original = error.original_error
-    return not (original is None or isinstance(original, DomainError))
+    return not (original is None or isinstance(original, DomainError | StrawberryGraphQLError))
+
+
+class OgcrmSchema(strawberry.Schema):
+    """Logs only unexpected errors: a client's invalid query or a refused token is the
+    client's business, not an incident (those are audited or answered, not logged)."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        super().process_errors([e for e in errors if should_mask_error(e)], execution_context)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema as served. Extensions are passed as factories, never instances, so no
     per-request state is shared between concurrent requests (strawberry PR #4392)."""
+    rules: list[type[ASTValidationRule]] = [OneCredentialFieldPerDocument]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[type[SchemaExtension] | partial[SchemaExtension]] = [
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        partial(AddValidationRules, rules),
     ]
-    if not settings.introspection:
-        from graphql.validation import NoSchemaIntrospectionCustomRule
-
-        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     if not settings.debug:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask_error))
-    return strawberry.Schema(
+    return OgcrmSchema(
         query=Query,
+        mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=settings.max_page_size),
     )

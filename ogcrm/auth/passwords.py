@@ -35,3 +35,13 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, password_hash: str) -> tuple[bool, str | None]:
     """Check a password; the second item is a new hash when parameters have changed."""
     return _hasher().verify_and_update(password, password_hash)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password("ogcrm dummy password for unknown accounts")
+
+
+def dummy_verify(password: str) -> None:
+    """Spend the same Argon2 work as a real check, for accounts that do not exist."""
+    verify_password(password, _dummy_hash())

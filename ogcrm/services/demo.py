@@ -7,13 +7,16 @@ from the real agency files, which are for tests only.
 from __future__ import annotations
 
 import random
+import secrets
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ogcrm.auth.principal import system_principal
 from ogcrm.db.models import Contact, ContactEmail, ContactPhone, Organization, Well
 from ogcrm.services.organizations import create_organization
+from ogcrm.services.users import create_user
 
 _FIRST = (
     "Permian",
@@ -54,11 +57,34 @@ _PEOPLE = ("Avery", "Jordan", "Casey", "Morgan", "Riley", "Quinn", "Parker", "Re
 _LAST = ("Hale", "Ortiz", "Nguyen", "Bishop", "Carver", "Delgado", "Fischer", "Grant")
 
 
+DEMO_USERS = (
+    ("admin@demo.ogcrm.test", "Demo Admin", "admin"),
+    ("manager@demo.ogcrm.test", "Demo Manager", "manager"),
+    ("rep1@demo.ogcrm.test", "Demo Rep One", "sales"),
+    ("rep2@demo.ogcrm.test", "Demo Rep Two", "sales"),
+)
+
+
 def seed_demo(session: Session, *, organizations: int = 200, seed: int = 7) -> dict[str, Any]:
-    """Add demo organizations with contacts and wells, unless the CRM already has data."""
+    """Add demo users, organizations with contacts and wells, unless the CRM has data.
+
+    Demo users get random passwords, returned once in the summary: an installation
+    never has a known default password.
+    """
     existing = session.scalar(select(func.count()).select_from(Organization)) or 0
     if existing:
         return {"seeded": False, "organizations": existing}
+    actor = system_principal("demo")
+    logins = {}
+    reps = []
+    for email, name, role in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        user = create_user(
+            session, email=email, name=name, role=role, password=password, principal=actor
+        )
+        logins[email] = password
+        if role == "sales":
+            reps.append(user.id)
     rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
     wells = contacts = 0
     for n in range(organizations):
@@ -67,7 +93,10 @@ def seed_demo(session: Session, *, organizations: int = 200, seed: int = 7) -> d
         priority = round(rng.uniform(0, 100), 1)
         org = create_organization(
             session,
+            actor,
             name=name,
+            # two thirds owned by the demo reps, the rest unowned prospects to claim
+            owner_id=reps[n % 3] if n % 3 < len(reps) else None,
             identifiers={agency: f"{n + 1:06d}"},
             state=state,
             priority=priority,
@@ -95,4 +124,10 @@ def seed_demo(session: Session, *, organizations: int = 200, seed: int = 7) -> d
                 )
             )
     session.flush()
-    return {"seeded": True, "organizations": organizations, "contacts": contacts, "wells": wells}
+    return {
+        "seeded": True,
+        "organizations": organizations,
+        "contacts": contacts,
+        "wells": wells,
+        "logins": logins,
+    }

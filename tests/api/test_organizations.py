@@ -8,7 +8,10 @@ from starlette.testclient import TestClient
 from ogcrm.api.pagination import encode_cursor
 from ogcrm.db.session import Database
 from ogcrm.services.organizations import create_organization
-from tests.api.conftest import gql
+from ogcrm.auth.principal import system_principal
+from tests.api.conftest import gql, token_for
+
+SYSTEM = system_principal("test")
 
 PAGE = """
 query Page($first: Int!, $after: String) {
@@ -21,12 +24,17 @@ query Page($first: Int!, $after: String) {
 
 
 @pytest.fixture
+def token(client: TestClient, users) -> str:
+    return token_for(client, users.create("manager"))
+
+
+@pytest.fixture
 def seeded(db: Database) -> list[str]:
     """Twelve organizations; several share a priority so ties must break by id."""
     priorities = [5, 90, 5, 40, 5, 90, 0, 40, 5, 70, 0, 5]
     with db.unit_of_work() as session:
         orgs = [
-            create_organization(session, name=f"Operator {i:02d} LLC", priority=float(p))
+            create_organization(session, SYSTEM, name=f"Operator {i:02d} LLC", priority=float(p))
             for i, p in enumerate(priorities)
         ]
         expected = sorted(orgs, key=lambda o: (-o.priority, o.id))
@@ -40,11 +48,11 @@ class TestOrganizationsConnection:
         assert gql(client, "{ version }")["data"] == {"version": ogcrm.__version__}
 
     def test_paging_through_visits_every_organization_once_in_priority_order(
-        self, client: TestClient, seeded: list[str]
+        self, client: TestClient, token: str, seeded: list[str]
     ):
         names, after, pages = [], None, 0
         while True:
-            data = gql(client, PAGE, first=5, after=after)["data"]["organizations"]
+            data = gql(client, PAGE, token=token, first=5, after=after)["data"]["organizations"]
             names += [edge["node"]["name"] for edge in data["edges"]]
             pages += 1
             assert data["pageInfo"]["hasPreviousPage"] is (after is not None)
@@ -55,16 +63,18 @@ class TestOrganizationsConnection:
         assert pages == 3
 
     def test_rows_inserted_before_the_cursor_do_not_shift_the_next_page(
-        self, client: TestClient, db: Database, seeded: list[str]
+        self, client: TestClient, token: str, db: Database, seeded: list[str]
     ):
-        first = gql(client, PAGE, first=4)["data"]["organizations"]
+        first = gql(client, PAGE, token=token, first=4)["data"]["organizations"]
         with db.unit_of_work() as session:
-            create_organization(session, name="Late Arrival Top Priority", priority=1000.0)
-        second = gql(client, PAGE, first=4, after=first["pageInfo"]["endCursor"])["data"]
+            create_organization(session, SYSTEM, name="Late Arrival Top Priority", priority=1000.0)
+        second = gql(client, PAGE, token=token, first=4, after=first["pageInfo"]["endCursor"])[
+            "data"
+        ]
         assert [e["node"]["name"] for e in second["organizations"]["edges"]] == seeded[4:8]
 
-    def test_empty_database_gives_an_empty_connection(self, client: TestClient):
-        data = gql(client, PAGE, first=10)["data"]["organizations"]
+    def test_empty_database_gives_an_empty_connection(self, client: TestClient, token: str):
+        data = gql(client, PAGE, token=token, first=10)["data"]["organizations"]
         assert data["edges"] == []
         assert data["pageInfo"] == {
             "hasNextPage": False,
@@ -76,8 +86,10 @@ class TestOrganizationsConnection:
     @pytest.mark.parametrize(
         ("first", "message"), [(101, "between 0 and 100, not 101"), (-1, "not -1")]
     )
-    def test_page_size_outside_the_limit_is_refused(self, client: TestClient, first, message):
-        result = gql(client, PAGE, first=first)
+    def test_page_size_outside_the_limit_is_refused(
+        self, client: TestClient, token: str, first, message
+    ):
+        result = gql(client, PAGE, token=token, first=first)
         assert result["data"] is None
         assert message in result["errors"][0]["message"]
 
@@ -89,6 +101,6 @@ class TestOrganizationsConnection:
             encode_cursor("organization", ("x", 2)),
         ],
     )
-    def test_malformed_or_foreign_cursors_are_refused(self, client: TestClient, cursor):
-        result = gql(client, PAGE, first=5, after=cursor)
+    def test_malformed_or_foreign_cursors_are_refused(self, client: TestClient, token: str, cursor):
+        result = gql(client, PAGE, token=token, first=5, after=cursor)
         assert "cursor" in result["errors"][0]["message"]

@@ -11,7 +11,7 @@ from ogcrm.api.app import MAX_BODY_BYTES, create_app
 from ogcrm.api.schema import MAX_TOKENS
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
-from tests.api.conftest import gql
+from tests.api.conftest import LOGIN, gql, token_for
 from tests.conftest import TEST_REDIS_URL, TEST_SECRET_KEY
 
 
@@ -126,21 +126,26 @@ class TestErrorMasking:
         broken.dispose()
 
     def test_unexpected_errors_are_masked_for_clients_and_logged(self, broken_client, caplog):
-        result = gql(broken_client, "{ organizations(first: 1) { edges { cursor } } }")
+        result = gql(broken_client, LOGIN, email="a@example.com", password="whatever-long")
         assert result["errors"][0]["message"] == "Unexpected error."
         assert "sqlite" not in str(result).lower()
         assert "unable to open database file" in caplog.text
 
-    def test_user_errors_are_not_masked(self, client: TestClient):
-        result = gql(client, "{ organizations(first: 1000) { edges { cursor } } }")
+    def test_user_errors_are_not_masked(self, client: TestClient, users):
+        token = token_for(client, users.create("viewer"))
+        result = gql(client, "{ organizations(first: 1000) { edges { cursor } } }", token=token)
         assert "between 0 and 100" in result["errors"][0]["message"]
+
+    def test_sign_in_required_is_not_masked(self, client: TestClient):
+        result = gql(client, "{ organizations(first: 1) { edges { cursor } } }")
+        assert result["errors"][0]["message"].startswith("sign in first")
 
     def test_debug_mode_shows_the_real_error(self, settings: Settings, tmp_path: Path):
         from dataclasses import replace
 
         url = f"sqlite:///{tmp_path / 'gone' / 'ogcrm.db'}"
         with TestClient(create_app(replace(settings, database_url=url, debug=True))) as client:
-            result = gql(client, "{ organizations(first: 1) { edges { cursor } } }")
+            result = gql(client, LOGIN, email="a@example.com", password="whatever-long")
         assert "unable to open database file" in result["errors"][0]["message"]
 
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from ogcrm.auth.principal import system_principal
 from ogcrm.db.models import (
     Contact,
     Organization,
@@ -27,7 +28,7 @@ from ogcrm.services.organizations import create_organization
 
 
 def _org(session, name: str = "Acme Operating LLC", **kwargs) -> Organization:
-    return create_organization(session, name=name, **kwargs)
+    return create_organization(session, system_principal("test"), name=name, **kwargs)
 
 
 def _refused(db: Database, *rows_or_sql) -> str:

@@ -12,7 +12,9 @@ import pytest
 
 from ogcrm.db.session import Database
 from ogcrm.services.organizations import create_organization
-from tests.conftest import TEST_REDIS_URL
+from ogcrm.auth.principal import system_principal
+from tests.api.conftest import LOGIN
+from tests.conftest import TEST_REDIS_URL, AppUser
 from tests.support import free_port, ogcrm_command, subprocess_env, wait_for_http
 
 
@@ -33,6 +35,14 @@ def _serve(database_url: str, data_dir: Path, *args: str) -> tuple[subprocess.Po
     return proc, port
 
 
+def _login(server: str, user: AppUser) -> str:
+    response = httpx.post(
+        f"{server}/graphql",
+        json={"query": LOGIN, "variables": {"email": user.email, "password": user.password}},
+    )
+    return str(response.json()["data"]["login"]["accessToken"])
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> str:
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
@@ -45,10 +55,20 @@ def _stop(proc: subprocess.Popen[bytes]) -> str:
 
 
 @pytest.fixture
-def server(database_url: str, db: Database, tmp_path: Path) -> Iterator[str]:
+def rep(users) -> AppUser:
+    return users.create("sales")
+
+
+@pytest.fixture
+def server(database_url: str, db: Database, tmp_path: Path, rep: AppUser) -> Iterator[str]:
     with db.unit_of_work() as session:
         create_organization(
-            session, name="Caprock Operating LLC", priority=42.0, identifiers={"rrc": "020528"}
+            session,
+            system_principal("test"),
+            name="Caprock Operating LLC",
+            priority=42.0,
+            identifiers={"rrc": "020528"},
+            owner_id=rep.id,
         )
     proc, port = _serve(database_url, tmp_path)
     try:
@@ -108,10 +128,17 @@ OPERATION_VARIABLES: dict[str, dict] = {
 
 
 @pytest.mark.parametrize("path", OPERATIONS, ids=lambda p: p.stem)
-def test_example_operations_run_against_the_real_server(server: str, path: Path):
+def test_example_operations_run_against_the_real_server(server: str, rep: AppUser, path: Path):
+    if path.stem == "Login":
+        variables = {"email": rep.email, "password": rep.password}
+        headers = {}
+    else:
+        variables = OPERATION_VARIABLES[path.stem]
+        headers = {"authorization": f"Bearer {_login(server, rep)}"}
     response = httpx.post(
         f"{server}/graphql",
-        json={"query": path.read_text(), "variables": OPERATION_VARIABLES[path.stem]},
+        json={"query": path.read_text(), "variables": variables},
+        headers=headers,
     )
     assert response.status_code == 200
     body = response.json()

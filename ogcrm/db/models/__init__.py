@@ -1,6 +1,17 @@
 """Every mapped class, importable from one place (Alembic's autogenerate needs them all)."""
 
-from ogcrm.db.models.access import Action, AuditEvent, Role, RolePermission, Scope, Team, User
+from ogcrm.db.models.access import (
+    Action,
+    AuditEvent,
+    AuthSession,
+    RefreshToken,
+    Role,
+    RolePermission,
+    Scope,
+    Team,
+    User,
+    team_membership,
+)
 from ogcrm.db.models.crm import (
     Campaign,
     CampaignMember,
@@ -20,6 +31,7 @@ from ogcrm.db.models.crm import (
     OrganizationIdentifier,
     OrganizationStatus,
     Product,
+    Segment,
     ServiceRequest,
     ServiceRequestStatus,
     Tag,
@@ -40,6 +52,7 @@ from ogcrm.db.models.rules import Rule, RuleSet, RuleSetStatus, ScoreSnapshot
 __all__ = [
     "Action",
     "AuditEvent",
+    "AuthSession",
     "Campaign",
     "CampaignMember",
     "CampaignStatus",
@@ -64,6 +77,7 @@ __all__ = [
     "Permit",
     "Product",
     "ProductionReport",
+    "RefreshToken",
     "Role",
     "RolePermission",
     "Rule",
@@ -71,6 +85,7 @@ __all__ = [
     "RuleSetStatus",
     "Scope",
     "ScoreSnapshot",
+    "Segment",
     "ServiceRequest",
     "ServiceRequestStatus",
     "Severity",
@@ -81,4 +96,5 @@ __all__ = [
     "Team",
     "User",
     "Well",
+    "team_membership",
 ]

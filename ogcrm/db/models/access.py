@@ -45,7 +45,7 @@ class Role(IdMixin, TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
 
     permissions: Mapped[list[RolePermission]] = relationship(
-        back_populates="role", lazy="raise", cascade="all, delete-orphan"
+        back_populates="role", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
     )
 
 
@@ -123,3 +123,33 @@ class AuditEvent(IdMixin, Base):
     client_addr: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AuthSession(IdMixin, Base):
+    """One login, and the family of rotating refresh tokens issued from it.
+
+    Access tokens carry the session id, so revoking the session (logout, or a replayed
+    refresh token) refuses them at once rather than when they expire.
+    """
+
+    __tablename__ = "auth_session"
+
+    user_id: Mapped[int] = foreign_key("user.id", ondelete="CASCADE")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(64))
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class RefreshToken(IdMixin, Base):
+    """A refresh token, stored only as its SHA-256. ``used_at`` is set when it is rotated;
+    presenting a used token again is a replay and revokes its session."""
+
+    __tablename__ = "refresh_token"
+
+    session_id: Mapped[int] = foreign_key("auth_session.id", ondelete="CASCADE")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[dt.datetime | None]

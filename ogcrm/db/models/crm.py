@@ -151,7 +151,10 @@ class Organization(IdMixin, TimestampMixin, Base):
     dataset_id: Mapped[int | None] = foreign_key("dataset.id", nullable=True, index=False)
 
     identifiers: Mapped[list[OrganizationIdentifier]] = relationship(
-        back_populates="organization", lazy="raise", cascade="all, delete-orphan"
+        back_populates="organization",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
     contacts: Mapped[list[Contact]] = relationship(back_populates="organization", lazy="raise")
     tags: Mapped[list[Tag]] = relationship(secondary=organization_tag, lazy="raise")
@@ -201,10 +204,10 @@ class Contact(IdMixin, TimestampMixin, Base):
 
     organization: Mapped[Organization] = relationship(back_populates="contacts", lazy="raise")
     emails: Mapped[list[ContactEmail]] = relationship(
-        back_populates="contact", lazy="raise", cascade="all, delete-orphan"
+        back_populates="contact", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
     )
     phones: Mapped[list[ContactPhone]] = relationship(
-        back_populates="contact", lazy="raise", cascade="all, delete-orphan"
+        back_populates="contact", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
     )
 
 
@@ -334,7 +337,7 @@ class Order(IdMixin, TimestampMixin, Base):
     well_id: Mapped[int | None] = foreign_key("well.id", nullable=True, ondelete="SET NULL")
 
     lines: Mapped[list[OrderLine]] = relationship(
-        back_populates="order", lazy="raise", cascade="all, delete-orphan"
+        back_populates="order", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
     )
 
 

@@ -48,6 +48,7 @@ class RuleSet(IdMixin, TimestampMixin, Base):
         back_populates="rule_set",
         lazy="raise",
         cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="Rule.position",
     )
 

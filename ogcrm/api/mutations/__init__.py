@@ -1,0 +1,14 @@
+"""The Mutation root, assembled from one mixin per domain area."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ogcrm.api.mutations.admin import AdminMutations
+from ogcrm.api.mutations.auth import AuthMutations
+from ogcrm.api.mutations.crm import CrmMutations
+
+
+@strawberry.type
+class Mutation(AuthMutations, CrmMutations, AdminMutations):
+    pass

@@ -1,0 +1,179 @@
+"""Organizations and contacts: create, claim, reassign, edit, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from ogcrm.api.context import Context
+from ogcrm.api.errors import (
+    AuthenticationError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    guarded,
+)
+from ogcrm.api.queries import _int_id, _local_id
+from ogcrm.api.types.contact import Contact
+from ogcrm.api.types.organization import Organization
+from ogcrm.services import contacts, organizations
+
+_Errors = ValidationError | PermissionDenied | NotFound | AuthenticationError
+
+OrganizationResult = Annotated[Organization | _Errors, strawberry.union("OrganizationResult")]
+ContactResult = Annotated[Contact | _Errors, strawberry.union("ContactResult")]
+
+
+@strawberry.type
+class DeletePayload:
+    id: strawberry.ID
+
+
+DeleteResult = Annotated[DeletePayload | _Errors, strawberry.union("DeleteResult")]
+
+
+@strawberry.input
+class CreateOrganizationInput:
+    name: str
+    state: str | None = None
+    city: str | None = None
+    phone: str | None = None
+    website: str | None = None
+
+
+@strawberry.input
+class CreateContactInput:
+    organization_id: relay.GlobalID
+    full_name: str
+    title: str | None = None
+    emails: list[str] = strawberry.field(default_factory=list)
+    phones: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Only the fields given change; lists replace the stored ones.")
+class UpdateContactInput:
+    full_name: str | None = strawberry.UNSET
+    title: str | None = strawberry.UNSET
+    emails: list[str] | None = strawberry.UNSET
+    phones: list[str] | None = strawberry.UNSET
+
+
+def _given(value: object) -> bool:
+    return value is not strawberry.UNSET
+
+
+@strawberry.type
+class CrmMutations:
+    @strawberry.mutation(description="Add an organization (a sales rep's becomes their own).")
+    async def create_organization(
+        self, info: Info[Context, None], input: CreateOrganizationInput
+    ) -> OrganizationResult:
+        ctx = info.context
+
+        async def _call() -> Organization:
+            row = await ctx.write(
+                organizations.create_organization,
+                ctx.require_principal(),
+                name=input.name,
+                state=input.state,
+                city=input.city,
+                phone=input.phone,
+                website=input.website,
+            )
+            return Organization.from_row(row)
+
+        return await guarded(ctx, _call)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Take an unowned prospect as your own account.")
+    async def claim_organization(
+        self, info: Info[Context, None], id: relay.GlobalID
+    ) -> OrganizationResult:
+        ctx = info.context
+
+        async def _call() -> Organization:
+            row = await ctx.write(
+                organizations.claim_organization,
+                ctx.require_principal(),
+                _local_id(id, "Organization"),
+            )
+            return Organization.from_row(row)
+
+        return await guarded(ctx, _call)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Give an organization to another user, or to nobody (null).")
+    async def assign_organization(
+        self, info: Info[Context, None], id: relay.GlobalID, owner_id: strawberry.ID | None
+    ) -> OrganizationResult:
+        ctx = info.context
+
+        async def _call() -> Organization:
+            row = await ctx.write(
+                organizations.assign_organization,
+                ctx.require_principal(),
+                _local_id(id, "Organization"),
+                _int_id(owner_id, "ownerId") if owner_id is not None else None,
+            )
+            return Organization.from_row(row)
+
+        return await guarded(ctx, _call)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Add a contact to an organization you may change.")
+    async def create_contact(
+        self, info: Info[Context, None], input: CreateContactInput
+    ) -> ContactResult:
+        ctx = info.context
+
+        async def _call() -> Contact:
+            row = await ctx.write(
+                contacts.create_contact,
+                ctx.require_principal(),
+                organization_id=_local_id(input.organization_id, "Organization"),
+                full_name=input.full_name,
+                title=input.title,
+                emails=input.emails,
+                phones=input.phones,
+            )
+            return Contact.from_row(row)
+
+        return await guarded(ctx, _call)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Change a contact.")
+    async def update_contact(
+        self, info: Info[Context, None], id: relay.GlobalID, input: UpdateContactInput
+    ) -> ContactResult:
+        ctx = info.context
+        changes: dict[str, object] = {}
+        if _given(input.full_name) and input.full_name is not None:
+            changes["full_name"] = input.full_name
+        if _given(input.title):
+            changes["title"] = input.title
+        if _given(input.emails):
+            changes["emails"] = input.emails or []
+        if _given(input.phones):
+            changes["phones"] = input.phones or []
+
+        async def _call() -> Contact:
+            row = await ctx.write(
+                contacts.update_contact,
+                ctx.require_principal(),
+                _local_id(id, "Contact"),
+                **changes,
+            )
+            return Contact.from_row(row)
+
+        return await guarded(ctx, _call)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Delete a contact.")
+    async def delete_contact(self, info: Info[Context, None], id: relay.GlobalID) -> DeleteResult:
+        ctx = info.context
+
+        async def _call() -> DeletePayload:
+            await ctx.write(
+                contacts.delete_contact, ctx.require_principal(), _local_id(id, "Contact")
+            )
+            return DeletePayload(id=strawberry.ID(str(id)))
+
+        return await guarded(ctx, _call)  # type: ignore[return-value]

@@ -1,0 +1,99 @@
+"""Users, roles, grants and audit events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from ogcrm.db import models
+
+Scope = strawberry.enum(models.Scope, name="Scope")
+Action = strawberry.enum(models.Action, name="Action")
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    email: str
+    name: str
+    role: str
+    is_active: bool
+    last_login_at: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.User, role: str) -> User:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            email=row.email,
+            name=row.name,
+            role=role,
+            is_active=row.is_active,
+            last_login_at=row.last_login_at,
+        )
+
+
+@strawberry.type(description="One permission of a role: `action` on `entity` within `scope`.")
+class Grant:
+    entity: str
+    action: Action  # type: ignore[valid-type]
+    scope: Scope  # type: ignore[valid-type]
+
+
+@strawberry.type
+class Role:
+    id: strawberry.ID
+    name: str
+    description: str
+    grants: list[Grant]
+
+
+@strawberry.type
+class AuditEvent:
+    id: strawberry.ID
+    occurred_at: dt.datetime
+    user_id: strawberry.ID | None
+    action: str
+    entity: str | None
+    entity_id: str | None
+    client_addr: str | None
+    details: JSON
+
+    @classmethod
+    def from_row(cls, row: models.AuditEvent) -> AuditEvent:
+        details: Any = row.details
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            occurred_at=row.occurred_at,
+            user_id=strawberry.ID(str(row.user_id)) if row.user_id is not None else None,
+            action=row.action,
+            entity=row.entity,
+            entity_id=row.entity_id,
+            client_addr=row.client_addr,
+            details=details,
+        )
+
+
+@strawberry.type
+class AuditEventEdge:
+    cursor: str
+    node: AuditEvent
+
+
+@strawberry.type(description="Audit events, newest first.")
+class AuditEventConnection:
+    edges: list[AuditEventEdge]
+    page_info: relay.PageInfo
+
+
+@strawberry.input(description="Narrow the audit log; every given field must match.")
+class AuditEventFilter:
+    user_id: strawberry.ID | None = None
+    action: str | None = None
+    entity: str | None = None
+    entity_id: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None

@@ -1,0 +1,70 @@
+"""Contact: a person at an organization. Reading e-mails or phones is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from ogcrm.api.context import Context
+from ogcrm.db import models
+
+if TYPE_CHECKING:
+    from ogcrm.api.types.organization import Organization
+
+
+@strawberry.type
+class Contact(relay.Node):
+    id: relay.NodeID[int]
+    full_name: str
+    title: str | None
+    organization_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Contact) -> Contact:
+        return cls(
+            id=row.id, full_name=row.full_name, title=row.title, organization_id=row.organization_id
+        )
+
+    @strawberry.field(description="E-mail addresses, primary first. Reading them is audited.")
+    async def emails(self, info: Info[Context, None]) -> list[str]:
+        details = await info.context.loaders.contact_details.load(self.id)
+        return details.emails if details else []
+
+    @strawberry.field(description="Phone numbers (E.164), primary first. Reading them is audited.")
+    async def phones(self, info: Info[Context, None]) -> list[str]:
+        details = await info.context.loaders.contact_details.load(self.id)
+        return details.phones if details else []
+
+    @strawberry.field(description="The organization, if you may see it.")
+    async def organization(
+        self, info: Info[Context, None]
+    ) -> Annotated[Organization, strawberry.lazy("ogcrm.api.types.organization")] | None:
+        from ogcrm.api.types.organization import Organization
+
+        row = await info.context.loaders.organization.load(self.organization_id)
+        return Organization.from_row(row) if row is not None else None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        from ogcrm.services import contacts
+
+        ids = [int(i) for i in node_ids]
+        principal = info.context.require_principal()
+
+        def _load(session: Any) -> dict[int, models.Contact]:
+            page = contacts.list_contacts(session, principal, first=len(ids), ids=ids)
+            return {row.id: row for row in page.rows}
+
+        found = await info.context.read(_load)
+        return [cls.from_row(found[i]) if i in found else None for i in ids]
+
+
+@strawberry.type(description="Contacts by id.")
+class ContactConnection(relay.Connection[Contact]):
+    pass

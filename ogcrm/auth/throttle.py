@@ -1,0 +1,38 @@
+"""Login throttling per account and per client address.
+
+Counted inside the login service, once per attempt — not per HTTP request — so aliases
+and batched operations cannot multiply attempts (VilnaCRM-Org/user-service#315). With
+Redis the windows are shared by every API process; embedded, they live in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from ogcrm.config import Settings
+
+
+class LoginThrottle:
+    def __init__(self, settings: Settings, *, namespace: str = "ogcrm-login") -> None:
+        uri = settings.redis_url or "memory://"
+        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        self._per_account = parse(settings.login_rate_per_account)
+        self._per_address = parse(settings.login_rate_per_address)
+        self._namespace = namespace
+
+    def hit(self, email: str, client_addr: str | None) -> int | None:
+        """Count one attempt; return seconds to wait if either window is exhausted."""
+        checks = [(self._per_account, "account", email.strip().lower())]
+        if client_addr:
+            checks.append((self._per_address, "address", client_addr))
+        waits = []
+        for limit, kind, key in checks:
+            if not self._limiter.hit(limit, self._namespace, kind, key):
+                reset = self._limiter.get_window_stats(limit, self._namespace, kind, key).reset_time
+                waits.append(max(1, math.ceil(reset - time.time())))
+        return max(waits) if waits else None
