@@ -189,8 +189,9 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, upgrade: bool)
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        # X-Forwarded-For is believed only from the proxies named in the settings.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 

@@ -77,6 +77,8 @@ class Settings:
     login_rate_per_address: str = "30/minute"
     #: Addresses of reverse proxies whose X-Forwarded-For is believed ("" = none).
     trusted_proxies: str = ""
+    #: Prefix of this installation's keys in a shared Redis (rate-limit windows, channels).
+    instance_name: str = "ogcrm"
 
     def __post_init__(self) -> None:
         if not self.database_url:

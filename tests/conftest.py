@@ -22,7 +22,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from starlette.testclient import TestClient
 
+from ogcrm.api.app import create_app
 from ogcrm.auth.principal import Principal
 from ogcrm.config import Settings
 from ogcrm.db import migrate
@@ -154,6 +156,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         redis_url=TEST_REDIS_URL,
         secret_key=TEST_SECRET_KEY,
+        instance_name=f"ogcrm-test-{uuid.uuid4().hex[:8]}",
     )
 
 
@@ -162,6 +165,13 @@ def db(settings: Settings) -> Iterator[Database]:
     database = Database(settings)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings, db: Database) -> Iterator[TestClient]:
+    """The app in-process (real ASGI stack, real database, no network)."""
+    with TestClient(create_app(settings, db=db)) as test_client:
+        yield test_client
 
 
 @pytest.fixture

@@ -8,8 +8,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+from starlette.testclient import TestClient
 
 
 def free_port() -> int:
@@ -45,3 +47,35 @@ def wait_for_http(
         except httpx.TransportError:
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+LOGIN = """
+mutation Login($email: String!, $password: String!) {
+  login(email: $email, password: $password) {
+    __typename
+    ... on AuthPayload { accessToken refreshToken expiresAt user { id email role } }
+    ... on UserError { message }
+    ... on RateLimited { retryAfter }
+  }
+}
+"""
+
+
+def gql(client: TestClient, query: str, *, token: str | None = None, **variables) -> dict:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def login(client: TestClient, user: Any, password: str | None = None) -> dict:
+    """The login mutation's result for ``user``."""
+    return gql(client, LOGIN, email=user.email, password=password or user.password)["data"]["login"]
+
+
+def token_for(client: TestClient, user: Any) -> str:
+    result = login(client, user)
+    assert result["__typename"] == "AuthPayload", result
+    return result["accessToken"]

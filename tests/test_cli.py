@@ -153,6 +153,32 @@ class TestUserCreate:
         assert "already exists" in again.output
 
 
+class TestBootstrap:
+    def test_first_admin_then_refused(self, runner: CliRunner, database_url: str, db: Database):
+        args = [
+            "--database-url",
+            database_url,
+            "user",
+            "bootstrap",
+            "--email",
+            "root@example.com",
+            "--name",
+            "Root",
+        ]
+        first = runner.invoke(main, args, input="a long passphrase\n")
+        assert first.exit_code == 0, first.output
+        with db.read() as session:
+            admin = session.scalars(select(User)).one()
+            assert admin.email == "root@example.com"
+        again = runner.invoke(
+            main,
+            [*args[:-4], "--email", "two@example.com", "--name", "Two"],
+            input="a long passphrase\n",
+        )
+        assert again.exit_code == 1
+        assert "already has users" in again.output
+
+
 class TestExportSchema:
     def test_check_passes_on_the_committed_schema(self, runner: CliRunner):
         path = Path(__file__).resolve().parents[1] / "graphql" / "schema.graphql"

@@ -18,12 +18,12 @@ from ogcrm.config import Settings
 
 
 class LoginThrottle:
-    def __init__(self, settings: Settings, *, namespace: str = "ogcrm-login") -> None:
+    def __init__(self, settings: Settings) -> None:
         uri = settings.redis_url or "memory://"
         self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
         self._per_account = parse(settings.login_rate_per_account)
         self._per_address = parse(settings.login_rate_per_address)
-        self._namespace = namespace
+        self._namespace = f"{settings.instance_name}:login"
 
     def hit(self, email: str, client_addr: str | None) -> int | None:
         """Count one attempt; return seconds to wait if either window is exhausted."""

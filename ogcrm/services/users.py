@@ -154,8 +154,8 @@ def set_grant(
         entity="role",
         entity_id=role_row.id,
         kind=entity,
-        action=action.value,
-        scope=scope.value,
+        granted_action=action.value,
+        granted_scope=scope.value,
     )
     return role_row
 

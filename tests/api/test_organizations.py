@@ -6,9 +6,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from ogcrm.api.pagination import encode_cursor
+from ogcrm.auth.principal import system_principal
 from ogcrm.db.session import Database
 from ogcrm.services.organizations import create_organization
-from ogcrm.auth.principal import system_principal
 from tests.api.conftest import gql, token_for
 
 SYSTEM = system_principal("test")

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ogcrm.auth.principal import system_principal
 from ogcrm.db.session import Database
 from ogcrm.services.organizations import create_organization
-from ogcrm.auth.principal import system_principal
 from tests.api.conftest import LOGIN
 from tests.conftest import TEST_REDIS_URL, AppUser
 from tests.support import free_port, ogcrm_command, subprocess_env, wait_for_http
@@ -86,12 +86,13 @@ class TestServe:
         assert body["status"] == "ok"
         assert body["schema"]["current"] == [body["schema"]["head"]]
 
-    def test_graphql_over_http(self, server: str):
+    def test_graphql_over_http(self, server: str, rep: AppUser):
         response = httpx.post(
             f"{server}/graphql",
             json={
                 "query": "{ version organizations(first: 5) { edges { node { name priority } } } }"
             },
+            headers={"authorization": f"Bearer {_login(server, rep)}"},
         )
         assert response.status_code == 200
         data = response.json()["data"]
