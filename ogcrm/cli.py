@@ -349,10 +349,15 @@ def demo(ctx: click.Context, organizations: int, serve_after: bool, port: int) -
             summary = seed_demo(session, organizations=organizations)
     finally:
         db.dispose()
+    logins = summary.pop("logins", {})
     click.echo(json.dumps(summary))
-    query = '{"query": "{ organizations(first: 5) { edges { node { name priority } } } }"}'
+    if logins:
+        click.echo("Demo users (passwords shown once):")
+        for email, password in logins.items():
+            click.echo(f"  {email}  {password}")
     click.echo(
-        f"Try: curl -s localhost:{port}/graphql -H 'content-type: application/json' -d '{query}'"
+        f"Open http://127.0.0.1:{port}/graphql, sign in with the `login` mutation and send "
+        "the accessToken as `Authorization: Bearer <token>`."
     )
     if serve_after:
         ctx.invoke(serve, host="127.0.0.1", port=port, workers=1, upgrade=False)
