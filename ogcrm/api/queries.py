@@ -75,7 +75,9 @@ class Query:
         if node_type is None:
             raise InvalidInput(f"no object type {id.type_name!r} has global ids", field="id")
         info.context.require_principal()
-        nodes = await node_type.resolve_nodes(info=info, node_ids=[str(_local_id(id, id.type_name))])
+        nodes = await node_type.resolve_nodes(
+            info=info, node_ids=[str(_local_id(id, id.type_name))]
+        )
         return nodes[0]  # type: ignore[no-any-return]
 
     @strawberry.field(description="The running ogcrm's version.")

@@ -41,7 +41,7 @@ def token(client: TestClient, db: Database, users) -> str:
 def _count(db: Database, client: TestClient, token: str, first: int) -> int:
     seen: list[str] = []
 
-    def capture(conn, cursor, statement, *args):  # noqa: ANN001
+    def capture(conn, cursor, statement, *args):
         seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", capture)
