@@ -1,10 +1,32 @@
 """ogcrm: a GraphQL CRM fed by public oil and gas regulatory data.
 
-This module is deliberately small: it is the public surface that plugins import.
+This module is the public surface plugins import, kept light: the plugin base classes
+load on first use.
+
+Example:
+    >>> from ogcrm import hookimpl, Reader
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import pluggy
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+#: Decorates a plugin's hook implementations (see :mod:`ogcrm.hookspecs`).
+hookimpl = pluggy.HookimplMarker("ogcrm")
+
+_CONTRACT = {"Reader", "Cleaner", "Scorer", "Sniff", "Chunk", "ReaderError"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CONTRACT:
+        from ogcrm.pipeline import contracts, errors
+
+        return getattr(contracts, name, None) or getattr(errors, name)
+    raise AttributeError(f"module 'ogcrm' has no attribute {name!r}")
+
+
+__all__ = ["Chunk", "Cleaner", "Reader", "ReaderError", "Scorer", "Sniff", "__version__", "hookimpl"]

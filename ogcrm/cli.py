@@ -320,6 +320,84 @@ def export_schema(check_path: Path | None) -> None:
     click.echo(f"{check_path} matches the code")
 
 
+# --------------------------------------------------------------------------- files
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rows", default=5, show_default=True, type=int, help="Rows to preview.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def sniff(file: Path, rows: int, as_json: bool) -> None:
+    """Detect a file's format from its content and preview its first rows.
+
+    Exits non-zero with the reason when the file cannot be read.
+    """
+    from ogcrm.pipeline.detect import read_file, sniff_file
+    from ogcrm.pipeline.errors import ReaderError
+    from ogcrm.plugins import default_registry
+
+    registry = default_registry()
+    try:
+        verdict = sniff_file(file, registry)
+        preview: list[dict[str, object]] = []
+        columns: list[str] = []
+        sheet = None
+        for chunk in read_file(file, registry, sniff=verdict, chunk_rows=max(rows, 1)):
+            columns = [str(c) for c in chunk.frame.columns]
+            sheet = chunk.sheet
+            frame = chunk.frame.head(rows - len(preview))
+            preview += [
+                {k: (None if v is None or v != v else v) for k, v in rec.items()}
+                for rec in frame.to_dict(orient="records")
+            ]
+            if len(preview) >= rows:
+                break
+    except ReaderError as exc:
+        raise click.ClickException(str(exc)) from None
+    details = dict(verdict.details)
+    result = {
+        "file": str(file),
+        "format": verdict.format,
+        "reader": verdict.reader,
+        "confidence": verdict.confidence,
+        "encoding": details.pop("encoding", None),
+        **({"sheet": sheet} if sheet else {}),
+        "details": {k: v for k, v in details.items() if k != "columns"},
+        "columns": columns,
+        "preview": preview,
+    }
+    if as_json:
+        click.echo(json.dumps(result, default=str))
+        return
+    click.echo(f"{file}: {verdict.format} (reader {verdict.reader}, confidence {verdict.confidence:.2f})")
+    if result["encoding"]:
+        click.echo(f"encoding:  {result['encoding']}")
+    for key, value in result["details"].items():
+        click.echo(f"{key + ':':<10} {value!r}")
+    click.echo(f"columns:   {', '.join(columns)}")
+    for i, row in enumerate(preview, 1):
+        click.echo(f"  {i}: " + " | ".join("" if v is None else str(v) for v in row.values()))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def plugins(as_json: bool) -> None:
+    """List loaded plugins and the readers, cleaners and scorers each provides."""
+    from ogcrm.plugins import default_registry
+
+    registry = default_registry()
+    rows = []
+    for info in registry.plugins:
+        provides = sorted(f"{kind}:{name}" for (kind, name), by in registry.provided_by.items() if by == info.name)
+        rows.append({"plugin": info.name, "from": info.origin, "module": info.module, "provides": provides, "error": info.error})
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        status = f"FAILED: {row['error']}" if row["error"] else ", ".join(row["provides"]) or "(nothing)"
+        click.echo(f"{row['plugin']}  [{row['from']}]  {status}")
+
+
 # --------------------------------------------------------------------------- demo
 
 

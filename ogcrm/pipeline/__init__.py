@@ -1,0 +1,1 @@
+"""The import pipeline: sniff, read in bounded chunks, map, clean, stage."""

@@ -1,0 +1,60 @@
+"""Which reader reads a file: every reader sniffs the first bytes; the surest wins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ogcrm.pipeline.contracts import DEFAULT_CHUNK_ROWS, SNIFF_BYTES, Chunk, Sniff
+from ogcrm.pipeline.errors import ReaderError, UnknownFormat
+from ogcrm.plugins import Registry
+
+#: Below this, a reader's guess is not good enough to read a file with.
+MIN_CONFIDENCE = 0.2
+
+
+def sniff_file(path: Path, registry: Registry, *, display_name: str | None = None) -> Sniff:
+    """The most confident reader's verdict on ``path``.
+
+    Raises:
+        UnknownFormat: empty file, or no reader recognises the content.
+    """
+    display = display_name or path.name
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if not head:
+        raise UnknownFormat(display, "the file is empty")
+    verdicts: list[Sniff] = []
+    for reader in registry.readers.values():
+        try:
+            verdict = reader.sniff(head, filename=path.name)
+        except Exception:  # a sniff must not raise; one that does is not sure  # noqa: S112
+            continue
+        if verdict is not None and verdict.confidence >= MIN_CONFIDENCE:
+            verdicts.append(verdict)
+    if not verdicts:
+        raise UnknownFormat(display, "not a format ogcrm reads (CSV, fixed-width, JSON, XML, XLSX, XLS, DBF, ZIP)")
+    return max(verdicts, key=lambda v: v.confidence)
+
+
+def read_file(
+    path: Path,
+    registry: Registry,
+    *,
+    sniff: Sniff | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    options: Mapping[str, Any] | None = None,
+    display_name: str | None = None,
+) -> Iterator[Chunk]:
+    """Stream ``path``'s records with the reader that recognised it (or ``sniff``'s)."""
+    display = display_name or path.name
+    verdict = sniff or sniff_file(path, registry, display_name=display)
+    reader = registry.readers[verdict.reader]()
+    opts = {"display_name": display, **(options or {})}
+    try:
+        yield from reader.read(path, details=verdict.details, chunk_rows=chunk_rows, options=opts)
+    except ReaderError:
+        raise
+    except MemoryError:
+        raise ReaderError(display, "the file needs more memory than allowed to read") from None

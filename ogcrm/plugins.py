@@ -1,0 +1,126 @@
+"""The plugin manager: built-in plugins, third-party ones from the ``ogcrm`` entry-point
+group, and the registry of readers, cleaners and scorers they provide.
+
+Built by :func:`get_plugin_manager` (never at import time) so tests build their own and
+a broken third-party plugin is reported by name instead of stopping ogcrm.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from ogcrm import hookspecs
+from ogcrm.pipeline.contracts import Cleaner, Reader, Scorer
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "ogcrm"
+
+BUILTIN_PLUGINS: tuple[str, ...] = ("ogcrm_plugins.readers.delimited",)
+
+
+class PluginConflict(RuntimeError):
+    """Two plugins provide a reader, cleaner or scorer of the same name."""
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    origin: str  # "builtin" or the distribution "name version"
+    module: str
+    error: str | None = None
+
+
+@dataclass
+class Registry:
+    readers: dict[str, type[Reader]] = field(default_factory=dict)
+    cleaners: dict[str, type[Cleaner]] = field(default_factory=dict)
+    scorers: dict[str, type[Scorer]] = field(default_factory=dict)
+    plugins: list[PluginInfo] = field(default_factory=list)
+    #: kind + name -> plugin that provided it
+    provided_by: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[PluginInfo]:
+        return [p for p in self.plugins if p.error]
+
+
+def _env_list(name: str) -> set[str]:
+    return {v.strip() for v in os.environ.get(name, "").split(",") if v.strip()}
+
+
+def get_plugin_manager(*, autoload: bool = True) -> tuple[pluggy.PluginManager, list[PluginInfo]]:
+    """Build a plugin manager with the built-ins and (unless disabled) entry points.
+
+    ``OGCRM_DISABLE_PLUGIN_AUTOLOAD`` skips entry points; ``OGCRM_BLOCK_PLUGINS`` (comma
+    separated names) blocks plugins; ``OGCRM_TRACE_PLUGINS`` logs every hook call.
+    """
+    pm = pluggy.PluginManager("ogcrm")
+    pm.add_hookspecs(hookspecs)
+    infos: list[PluginInfo] = []
+    blocked = _env_list("OGCRM_BLOCK_PLUGINS")
+    for name in blocked:
+        pm.set_blocked(name)
+    for module_name in BUILTIN_PLUGINS:
+        module = importlib.import_module(module_name)
+        pm.register(module, name=module_name)
+        infos.append(PluginInfo(name=module_name, origin="builtin", module=module_name))
+    if autoload and not os.environ.get("OGCRM_DISABLE_PLUGIN_AUTOLOAD"):
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in blocked or pm.has_plugin(ep.name):
+                continue
+            dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist else "unknown distribution"
+            try:
+                plugin: ModuleType | Any = ep.load()
+                pm.register(plugin, name=ep.name)
+            except Exception as exc:  # a broken plugin must not stop ogcrm
+                log.error("plugin %r (%s) failed to load: %s: %s", ep.name, dist, type(exc).__name__, exc)
+                infos.append(PluginInfo(ep.name, dist, ep.value, error=f"{type(exc).__name__}: {exc}"))
+                continue
+            infos.append(PluginInfo(name=ep.name, origin=dist, module=ep.value))
+    if os.environ.get("OGCRM_TRACE_PLUGINS"):
+        pm.trace.root.setwriter(log.debug)
+        pm.enable_tracing()
+    pm.check_pending()
+    return pm, infos
+
+
+def build_registry(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
+    """Collect every plugin's classes by name; a duplicate name names both plugins."""
+    registry = Registry(plugins=list(infos))
+    for kind, hook, target in (
+        ("reader", pm.hook.ogcrm_register_readers, registry.readers),
+        ("cleaner", pm.hook.ogcrm_register_cleaners, registry.cleaners),
+        ("scorer", pm.hook.ogcrm_register_scorers, registry.scorers),
+    ):
+        for impl in hook.get_hookimpls():
+            for cls in impl.function() or []:
+                name = cls.name
+                if name in target:
+                    other = registry.provided_by[(kind, name)]
+                    raise PluginConflict(
+                        f"{kind} {name!r} is provided by both {other!r} and {impl.plugin_name!r}"
+                    )
+                target[name] = cls  # type: ignore[index]
+                registry.provided_by[(kind, name)] = impl.plugin_name
+    return registry
+
+
+_default: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The process-wide registry, built on first use."""
+    global _default
+    if _default is None:
+        pm, infos = get_plugin_manager()
+        _default = build_registry(pm, infos)
+    return _default

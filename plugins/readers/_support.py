@@ -1,0 +1,103 @@
+"""Helpers shared by the built-in readers: encoding detection and size guards.
+
+Private to ``ogcrm_plugins.readers``; third-party readers depend only on the plugin
+contract (``ogcrm.pipeline.contracts``), not on this module.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from ogcrm.pipeline.errors import ReaderError
+
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+#: cp1252 leaves these bytes undefined; a file holding them is latin-1 at best.
+_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_BLOCK = 1 << 20
+
+
+def bom_encoding(head: bytes) -> str | None:
+    for bom, name in BOMS:
+        if head.startswith(bom):
+            return name
+    return None
+
+
+def guess_encoding(head: bytes) -> str:
+    """A provisional encoding from the first bytes: BOM, else UTF-8 if it decodes, else
+    cp1252 (or latin-1 when bytes cp1252 leaves undefined occur)."""
+    if bom := bom_encoding(head):
+        return bom
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a multibyte character cut by the sample's end
+            return "utf-8"
+    return "latin-1" if _CP1252_UNDEFINED & set(head) else "cp1252"
+
+
+def resolve_encoding(path: Path, provisional: str, *, display_name: str) -> str:
+    """Check the whole file against ``provisional``; return the encoding to read it with.
+
+    Deterministic ladder: a BOM decides; otherwise strict UTF-8 over the whole stream.
+    A file that stops being UTF-8 after showing real UTF-8 characters is corrupt, and the
+    error names the byte offset and row; one that never showed any is cp1252 (or latin-1).
+    """
+    if provisional not in ("utf-8", "cp1252", "latin-1"):
+        return provisional
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    offset = 0
+    rows = 1
+    saw_multibyte = False
+    with path.open("rb") as fh:
+        while block := fh.read(_BLOCK):
+            try:
+                decoder.decode(block, final=len(block) < _BLOCK)
+            except UnicodeDecodeError as exc:
+                bad = offset + exc.start
+                if not saw_multibyte and not any(b >= 0x80 for b in block[: exc.start]):
+                    return _single_byte(path)
+                row = rows + block[: exc.start].count(b"\n")
+                raise ReaderError(
+                    display_name,
+                    f"invalid UTF-8 byte 0x{block[exc.start]:02x} at byte offset {bad}; "
+                    "the file is UTF-8 up to there (re-save it as UTF-8, or set the encoding)",
+                    row=row,
+                ) from None
+            saw_multibyte = saw_multibyte or any(b >= 0x80 for b in block)
+            rows += block.count(b"\n")
+            offset += len(block)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise ReaderError(display_name, "file ends inside a UTF-8 character (truncated?)", row=rows) from None
+    return "utf-8"
+
+
+def _single_byte(path: Path) -> str:
+    with path.open("rb") as fh:
+        while block := fh.read(_BLOCK):
+            if _CP1252_UNDEFINED & set(block):
+                return "latin-1"
+    return "cp1252"
+
+
+def looks_binary(head: bytes) -> bool:
+    """NUL bytes outside UTF-16/32 text, or mostly control characters: not a text file."""
+    if bom_encoding(head) in ("utf-16", "utf-32"):
+        return False
+    if b"\x00" in head:
+        return True
+    sample = head[:4096]
+    if not sample:
+        return False
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return controls / len(sample) > 0.05
