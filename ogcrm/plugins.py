@@ -24,7 +24,10 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "ogcrm"
 
-BUILTIN_PLUGINS: tuple[str, ...] = ("ogcrm_plugins.readers.delimited",)
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "ogcrm_plugins.readers.delimited",
+    "ogcrm_plugins.readers.fixed_width",
+)
 
 
 class PluginConflict(RuntimeError):

@@ -73,8 +73,7 @@ class DelimitedReader(Reader):
         best: tuple[float, str, list[list[str]]] | None = None
         for delimiter in DELIMITERS:
             rows = _records(text, delimiter)
-            widths = {len(r) for r in rows if r}
-            if not rows or max(widths) < 2:
+            if not rows or len(rows[0]) < 2:
                 continue
             consistency = sum(1 for r in rows if len(r) == len(rows[0])) / len(rows)
             score = consistency * min(1.0, len(rows) / 5 + 0.4)
