@@ -27,6 +27,10 @@ ENTRY_POINT_GROUP = "ogcrm"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "ogcrm_plugins.readers.delimited",
     "ogcrm_plugins.readers.fixed_width",
+    "ogcrm_plugins.readers.json_records",
+    "ogcrm_plugins.readers.xml_records",
+    "ogcrm_plugins.readers.spreadsheet",
+    "ogcrm_plugins.readers.dbf",
 )
 
 

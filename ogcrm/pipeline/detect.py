@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ogcrm.pipeline.archive import extract_members, is_plain_zip
 from ogcrm.pipeline.contracts import DEFAULT_CHUNK_ROWS, SNIFF_BYTES, Chunk, Sniff
 from ogcrm.pipeline.errors import ReaderError, UnknownFormat
 from ogcrm.plugins import Registry
@@ -25,6 +27,8 @@ def sniff_file(path: Path, registry: Registry, *, display_name: str | None = Non
         head = fh.read(SNIFF_BYTES)
     if not head:
         raise UnknownFormat(display, "the file is empty")
+    if is_plain_zip(head):
+        return Sniff(reader="archive", format="zip", confidence=1.0, details={})
     verdicts: list[Sniff] = []
     for reader in registry.readers.values():
         try:
@@ -50,6 +54,12 @@ def read_file(
     """Stream ``path``'s records with the reader that recognised it (or ``sniff``'s)."""
     display = display_name or path.name
     verdict = sniff or sniff_file(path, registry, display_name=display)
+    if verdict.reader == "archive":
+        for member, extracted in extract_members(path, display_name=display):
+            inner = f"{display}!{member}"
+            for chunk in read_file(extracted, registry, chunk_rows=chunk_rows, options=options, display_name=inner):
+                yield replace(chunk, sheet=member if chunk.sheet is None else f"{member}:{chunk.sheet}")
+        return
     reader = registry.readers[verdict.reader]()
     opts = {"display_name": display, **(options or {})}
     try:

@@ -101,3 +101,46 @@ def looks_binary(head: bytes) -> bool:
         return False
     controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
     return controls / len(sample) > 0.05
+
+
+#: Limits checked from a zip's central directory before anything is decompressed.
+ZIP_MAX_ENTRIES = 10_000
+ZIP_MAX_TOTAL_BYTES = 2 * 1024**3
+ZIP_MAX_RATIO = 200
+
+
+def check_zip(path: Path, *, display_name: str) -> list[str]:
+    """Refuse zip bombs and unsafe member names before decompressing anything.
+
+    Checks every central-directory entry: count, declared total size, compression ratio,
+    absolute or ``..`` paths, and symlinks. Returns the member names. (Python 3.11.7's
+    zipfile lacks the CVE-2024-0450 overlap check, so these limits are the guard.)
+    """
+    import stat
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise ReaderError(display_name, f"not a valid zip archive: {exc}") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > ZIP_MAX_ENTRIES:
+            raise ReaderError(display_name, f"archive has {len(infos)} entries; at most {ZIP_MAX_ENTRIES} are accepted")
+        total = 0
+        for info in infos:
+            name = info.filename
+            if name.startswith(("/", "\\")) or ".." in Path(name.replace("\\", "/")).parts or ":" in name:
+                raise ReaderError(display_name, f"archive entry {name!r} points outside the archive")
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise ReaderError(display_name, f"archive entry {name!r} is a symbolic link")
+            total += info.file_size
+            if info.file_size > 1_000_000 and info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1):
+                raise ReaderError(
+                    display_name,
+                    f"archive entry {name!r} expands {info.file_size // max(info.compress_size, 1)}:1 "
+                    "(a zip bomb?); refused",
+                )
+        if total > ZIP_MAX_TOTAL_BYTES:
+            raise ReaderError(display_name, f"archive expands to {total >> 20} MB; at most {ZIP_MAX_TOTAL_BYTES >> 20} MB")
+        return [i.filename for i in infos]

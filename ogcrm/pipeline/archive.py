@@ -1,0 +1,50 @@
+"""Zip archives holding data files: members are checked, extracted with a byte budget,
+and each read by the reader that recognises it."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ogcrm.pipeline.errors import ReaderError
+from ogcrm_plugins.readers._support import ZIP_MAX_TOTAL_BYTES, check_zip
+
+#: Sidecar files read together with their table (DBF), never on their own.
+SIDECARS = {".cpg", ".prj", ".shx", ".shp", ".sbn", ".sbx", ".xml"}
+
+
+def is_plain_zip(head: bytes) -> bool:
+    """A zip that is not an Office document (XLSX is a zip too)."""
+    return head.startswith(b"PK\x03\x04") and b"[Content_Types].xml" not in head[:4096]
+
+
+def extract_members(path: Path, *, display_name: str) -> Iterator[tuple[str, Path]]:
+    """Yield ``(member name, extracted path)`` for each data member, in archive order.
+
+    Extraction counts the bytes actually written against the declared sizes, so a
+    member lying about its size in the central directory is caught too.
+    """
+    names = check_zip(path, display_name=display_name)
+    tmp = Path(tempfile.mkdtemp(prefix="ogcrm-zip-"))
+    try:
+        with zipfile.ZipFile(path) as zf:
+            written = 0
+            for name in names:
+                info = zf.getinfo(name)
+                if info.is_dir() or name.startswith("__MACOSX/"):
+                    continue
+                target = tmp / Path(name).name
+                with zf.open(info) as src, target.open("wb") as dst:
+                    while block := src.read(1 << 20):
+                        written += len(block)
+                        if written > ZIP_MAX_TOTAL_BYTES or dst.tell() + len(block) > info.file_size:
+                            raise ReaderError(display_name, f"archive entry {name!r} expands beyond its declared size")
+                        dst.write(block)
+            data = [n for n in names if not n.endswith("/") and Path(n).suffix.lower() not in SIDECARS]
+            for name in data:
+                yield name, tmp / Path(name).name
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
