@@ -46,8 +46,8 @@ def _is_data_like(values: list[Any]) -> bool:
 
 def find_header(rows: list[list[Any]]) -> int:
     """Index of the header among the first rows: the fullest row before the first row
-    holding numbers or dates (the last such row on a tie: titles sit above headers); in
-    an all-text sheet, the first fullest row."""
+    holding numbers or dates. On a tie, the one right above the data when the data
+    starts within a few rows (titles sit above headers: EIA), else the first one."""
     first_data = next((i for i, r in enumerate(rows) if _is_data_like(r)), None)
     candidates = rows[:first_data] if first_data else rows
     if not candidates:
@@ -55,7 +55,9 @@ def find_header(rows: list[list[Any]]) -> int:
     counts = [sum(1 for v in r if _text(v) is not None) for r in candidates]
     best = max(counts)
     indexes = [i for i, c in enumerate(counts) if c == best]
-    return indexes[-1] if first_data else indexes[0]
+    if first_data is not None and first_data - indexes[-1] <= 5:
+        return indexes[-1]
+    return indexes[0]
 
 
 def _frames(
