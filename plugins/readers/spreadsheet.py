@@ -45,16 +45,34 @@ def _is_data_like(values: list[Any]) -> bool:
 
 
 def find_header(rows: list[list[Any]]) -> int:
-    """Index of the header among the first rows: the fullest row before the first row
-    holding numbers or dates. On a tie, the one right above the data when the data
-    starts within a few rows (titles sit above headers: EIA), else the first one."""
+    """Index of the header among the first rows.
+
+    A header's cells are text naming columns, so each value is unique in its column
+    among the rows scanned (data values such as a county repeat). The row with most such
+    cells before the first row holding numbers or dates wins; on a tie, the one right
+    above the data when the data starts within a few rows (titles sit above headers, as
+    in EIA workbooks), else the first.
+    """
     first_data = next((i for i, r in enumerate(rows) if _is_data_like(r)), None)
     candidates = rows[:first_data] if first_data else rows
     if not candidates:
         return 0
-    counts = [sum(1 for v in r if _text(v) is not None) for r in candidates]
-    best = max(counts)
-    indexes = [i for i, c in enumerate(counts) if c == best]
+    column_values: dict[int, list[str]] = {}
+    for r in rows:
+        for j, v in enumerate(r):
+            if (t := _text(v)) is not None:
+                column_values.setdefault(j, []).append(t)
+
+    def score(r: list[Any]) -> int:
+        return sum(
+            1
+            for j, v in enumerate(r)
+            if isinstance(v, str) and (t := _text(v)) is not None and column_values[j].count(t) == 1
+        )
+
+    scores = [score(r) for r in candidates]
+    best = max(scores)
+    indexes = [i for i, c in enumerate(scores) if c == best]
     if first_data is not None and first_data - indexes[-1] <= 5:
         return indexes[-1]
     return indexes[0]
