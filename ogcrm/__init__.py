@@ -29,4 +29,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'ogcrm' has no attribute {name!r}")
 
 
-__all__ = ["Chunk", "Cleaner", "Reader", "ReaderError", "Scorer", "Sniff", "__version__", "hookimpl"]
+__all__ = [
+    "Chunk",
+    "Cleaner",
+    "Reader",
+    "ReaderError",
+    "Scorer",
+    "Sniff",
+    "__version__",
+    "hookimpl",
+]

@@ -369,7 +369,9 @@ def sniff(file: Path, rows: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, default=str))
         return
-    click.echo(f"{file}: {verdict.format} (reader {verdict.reader}, confidence {verdict.confidence:.2f})")
+    click.echo(
+        f"{file}: {verdict.format} (reader {verdict.reader}, confidence {verdict.confidence:.2f})"
+    )
     if result["encoding"]:
         click.echo(f"encoding:  {result['encoding']}")
     for key, value in result["details"].items():
@@ -388,13 +390,25 @@ def plugins(as_json: bool) -> None:
     registry = default_registry()
     rows = []
     for info in registry.plugins:
-        provides = sorted(f"{kind}:{name}" for (kind, name), by in registry.provided_by.items() if by == info.name)
-        rows.append({"plugin": info.name, "from": info.origin, "module": info.module, "provides": provides, "error": info.error})
+        provides = sorted(
+            f"{kind}:{name}" for (kind, name), by in registry.provided_by.items() if by == info.name
+        )
+        rows.append(
+            {
+                "plugin": info.name,
+                "from": info.origin,
+                "module": info.module,
+                "provides": provides,
+                "error": info.error,
+            }
+        )
     if as_json:
         click.echo(json.dumps(rows))
         return
     for row in rows:
-        status = f"FAILED: {row['error']}" if row["error"] else ", ".join(row["provides"]) or "(nothing)"
+        status = (
+            f"FAILED: {row['error']}" if row["error"] else ", ".join(row["provides"]) or "(nothing)"
+        )
         click.echo(f"{row['plugin']}  [{row['from']}]  {status}")
 
 

@@ -89,8 +89,12 @@ def get_plugin_manager(*, autoload: bool = True) -> tuple[pluggy.PluginManager, 
                 plugin: ModuleType | Any = ep.load()
                 pm.register(plugin, name=ep.name)
             except Exception as exc:  # a broken plugin must not stop ogcrm
-                log.error("plugin %r (%s) failed to load: %s: %s", ep.name, dist, type(exc).__name__, exc)
-                infos.append(PluginInfo(ep.name, dist, ep.value, error=f"{type(exc).__name__}: {exc}"))
+                log.error(
+                    "plugin %r (%s) failed to load: %s: %s", ep.name, dist, type(exc).__name__, exc
+                )
+                infos.append(
+                    PluginInfo(ep.name, dist, ep.value, error=f"{type(exc).__name__}: {exc}")
+                )
                 continue
             infos.append(PluginInfo(name=ep.name, origin=dist, module=ep.value))
     if os.environ.get("OGCRM_TRACE_PLUGINS"):

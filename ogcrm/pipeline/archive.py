@@ -9,8 +9,9 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ogcrm.pipeline.errors import ReaderError
 from ogcrm_plugins.readers._support import ZIP_MAX_TOTAL_BYTES, check_zip
+
+from ogcrm.pipeline.errors import ReaderError
 
 #: Sidecar files read together with their table (DBF), never on their own.
 SIDECARS = {".cpg", ".prj", ".shx", ".shp", ".sbn", ".sbx", ".xml"}
@@ -40,10 +41,18 @@ def extract_members(path: Path, *, display_name: str) -> Iterator[tuple[str, Pat
                 with zf.open(info) as src, target.open("wb") as dst:
                     while block := src.read(1 << 20):
                         written += len(block)
-                        if written > ZIP_MAX_TOTAL_BYTES or dst.tell() + len(block) > info.file_size:
-                            raise ReaderError(display_name, f"archive entry {name!r} expands beyond its declared size")
+                        if (
+                            written > ZIP_MAX_TOTAL_BYTES
+                            or dst.tell() + len(block) > info.file_size
+                        ):
+                            raise ReaderError(
+                                display_name,
+                                f"archive entry {name!r} expands beyond its declared size",
+                            )
                         dst.write(block)
-            data = [n for n in names if not n.endswith("/") and Path(n).suffix.lower() not in SIDECARS]
+            data = [
+                n for n in names if not n.endswith("/") and Path(n).suffix.lower() not in SIDECARS
+            ]
             for name in data:
                 yield name, tmp / Path(name).name
     finally:

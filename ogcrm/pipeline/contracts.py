@@ -109,7 +109,9 @@ class Cleaner(ABC):
     version: ClassVar[str] = "1"
 
     @abstractmethod
-    def clean(self, frame: pd.DataFrame, context: Mapping[str, Any]) -> tuple[pd.DataFrame, list[Any]]:
+    def clean(
+        self, frame: pd.DataFrame, context: Mapping[str, Any]
+    ) -> tuple[pd.DataFrame, list[Any]]:
         """Return the corrected frame and the issues found."""
 
 

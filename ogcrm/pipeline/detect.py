@@ -38,7 +38,9 @@ def sniff_file(path: Path, registry: Registry, *, display_name: str | None = Non
         if verdict is not None and verdict.confidence >= MIN_CONFIDENCE:
             verdicts.append(verdict)
     if not verdicts:
-        raise UnknownFormat(display, "not a format ogcrm reads (CSV, fixed-width, JSON, XML, XLSX, XLS, DBF, ZIP)")
+        raise UnknownFormat(
+            display, "not a format ogcrm reads (CSV, fixed-width, JSON, XML, XLSX, XLS, DBF, ZIP)"
+        )
     return max(verdicts, key=lambda v: v.confidence)
 
 
@@ -57,8 +59,12 @@ def read_file(
     if verdict.reader == "archive":
         for member, extracted in extract_members(path, display_name=display):
             inner = f"{display}!{member}"
-            for chunk in read_file(extracted, registry, chunk_rows=chunk_rows, options=options, display_name=inner):
-                yield replace(chunk, sheet=member if chunk.sheet is None else f"{member}:{chunk.sheet}")
+            for chunk in read_file(
+                extracted, registry, chunk_rows=chunk_rows, options=options, display_name=inner
+            ):
+                yield replace(
+                    chunk, sheet=member if chunk.sheet is None else f"{member}:{chunk.sheet}"
+                )
         return
     reader = registry.readers[verdict.reader]()
     opts = {"display_name": display, **(options or {})}

@@ -34,7 +34,11 @@ class ReaderError(Exception):
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column {self.column!r}" if isinstance(self.column, str) else f"column {self.column}")
+            where.append(
+                f"column {self.column!r}"
+                if isinstance(self.column, str)
+                else f"column {self.column}"
+            )
         return f"{', '.join(where)}: {self.message}"
 
 

@@ -78,7 +78,9 @@ def resolve_encoding(path: Path, provisional: str, *, display_name: str) -> str:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise ReaderError(display_name, "file ends inside a UTF-8 character (truncated?)", row=rows) from None
+            raise ReaderError(
+                display_name, "file ends inside a UTF-8 character (truncated?)", row=rows
+            ) from None
     return "utf-8"
 
 
@@ -126,21 +128,35 @@ def check_zip(path: Path, *, display_name: str) -> list[str]:
     with zf:
         infos = zf.infolist()
         if len(infos) > ZIP_MAX_ENTRIES:
-            raise ReaderError(display_name, f"archive has {len(infos)} entries; at most {ZIP_MAX_ENTRIES} are accepted")
+            raise ReaderError(
+                display_name,
+                f"archive has {len(infos)} entries; at most {ZIP_MAX_ENTRIES} are accepted",
+            )
         total = 0
         for info in infos:
             name = info.filename
-            if name.startswith(("/", "\\")) or ".." in Path(name.replace("\\", "/")).parts or ":" in name:
-                raise ReaderError(display_name, f"archive entry {name!r} points outside the archive")
+            if (
+                name.startswith(("/", "\\"))
+                or ".." in Path(name.replace("\\", "/")).parts
+                or ":" in name
+            ):
+                raise ReaderError(
+                    display_name, f"archive entry {name!r} points outside the archive"
+                )
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise ReaderError(display_name, f"archive entry {name!r} is a symbolic link")
             total += info.file_size
-            if info.file_size > 1_000_000 and info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1):
+            if info.file_size > 1_000_000 and info.file_size > ZIP_MAX_RATIO * max(
+                info.compress_size, 1
+            ):
                 raise ReaderError(
                     display_name,
                     f"archive entry {name!r} expands {info.file_size // max(info.compress_size, 1)}:1 "
                     "(a zip bomb?); refused",
                 )
         if total > ZIP_MAX_TOTAL_BYTES:
-            raise ReaderError(display_name, f"archive expands to {total >> 20} MB; at most {ZIP_MAX_TOTAL_BYTES >> 20} MB")
+            raise ReaderError(
+                display_name,
+                f"archive expands to {total >> 20} MB; at most {ZIP_MAX_TOTAL_BYTES >> 20} MB",
+            )
         return [i.filename for i in infos]

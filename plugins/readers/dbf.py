@@ -79,7 +79,9 @@ class DbfReader(Reader):
         display = options.get("display_name", path.name)
         encoding = options.get("encoding") or _sidecar_encoding(path) or "cp1252"
         try:
-            table = DBF(str(path), encoding=encoding, raw=True, load=False, char_decode_errors="strict")
+            table = DBF(
+                str(path), encoding=encoding, raw=True, load=False, char_decode_errors="strict"
+            )
         except (DBFNotFound, MissingMemoFile, struct.error, ValueError) as exc:
             raise ReaderError(display, f"not a readable DBF table: {exc}") from None
         names = table.field_names
@@ -93,7 +95,9 @@ class DbfReader(Reader):
                     try:
                         text = raw.decode(encoding) if isinstance(raw, bytes) else raw
                     except UnicodeDecodeError as exc:
-                        raise ReaderError(display, f"not {encoding} text: {exc.reason}", row=number, column=name) from None
+                        raise ReaderError(
+                            display, f"not {encoding} text: {exc.reason}", row=number, column=name
+                        ) from None
                     row.append(text if text is None or text.strip() else None)
                 rows.append(row)
                 if len(rows) == chunk_rows:
@@ -101,7 +105,9 @@ class DbfReader(Reader):
                     produced += len(rows)
                     rows = []
         except (struct.error, EOFError) as exc:
-            raise ReaderError(display, f"truncated DBF table: {exc}", row=produced + len(rows) + 1) from None
+            raise ReaderError(
+                display, f"truncated DBF table: {exc}", row=produced + len(rows) + 1
+            ) from None
         if rows:
             yield Chunk(pd.DataFrame(rows, columns=names, dtype=object), produced + 1)
 

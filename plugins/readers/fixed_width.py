@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from ogcrm_plugins.readers._support import guess_encoding, looks_binary, resolve_encoding
 
 from ogcrm import hookimpl
 from ogcrm.pipeline.contracts import DEFAULT_CHUNK_ROWS, Chunk, Reader, Sniff
 from ogcrm.pipeline.errors import ReaderError
-from ogcrm_plugins.readers._support import guess_encoding, looks_binary, resolve_encoding
 
 LAYOUT_DIR = Path(__file__).with_name("layouts")
 
@@ -65,7 +65,9 @@ class Layout:
 
 
 def _fields(raw: list[dict[str, Any]]) -> tuple[Field, ...]:
-    return tuple(Field(f["name"], int(f["start"]), int(f["length"]), f.get("type", "str")) for f in raw)
+    return tuple(
+        Field(f["name"], int(f["start"]), int(f["length"]), f.get("type", "str")) for f in raw
+    )
 
 
 def load_layout(path: Path) -> Layout:
@@ -75,7 +77,9 @@ def load_layout(path: Path) -> Layout:
         if "record_type" in data:
             rt = data["record_type"]
             records = {k: _fields(v.get("fields", [])) for k, v in data["records"].items()}
-            concat = {k: _fields([v["concat"]])[0] for k, v in data["records"].items() if "concat" in v}
+            concat = {
+                k: _fields([v["concat"]])[0] for k, v in data["records"].items() if "concat" in v
+            }
             return Layout(
                 name=data["name"],
                 title=data.get("title", data["name"]),
@@ -136,7 +140,11 @@ class FixedWidthReader(Reader):
             return None
         encoding = guess_encoding(head)
         lines = _lines(head, encoding)
-        best = max(((_score(layout, lines), layout) for layout in shipped_layouts().values()), default=None, key=lambda t: t[0])
+        best = max(
+            ((_score(layout, lines), layout) for layout in shipped_layouts().values()),
+            default=None,
+            key=lambda t: t[0],
+        )
         if best is None or best[0] < 0.9:
             return None
         score, layout = best
@@ -144,7 +152,12 @@ class FixedWidthReader(Reader):
             reader=cls.name,
             format="fixed-width",
             confidence=round(0.5 + 0.45 * score, 3),
-            details={"encoding": layout.encoding or encoding, "layout": layout.name, "layout_title": layout.title, "columns": layout.columns},
+            details={
+                "encoding": layout.encoding or encoding,
+                "layout": layout.name,
+                "layout_title": layout.title,
+                "columns": layout.columns,
+            },
         )
 
     def read(
@@ -159,10 +172,14 @@ class FixedWidthReader(Reader):
         display = options.get("display_name", path.name)
         ref = options.get("layout") or details.get("layout")
         if not ref:
-            raise ReaderError(display, "fixed-width files need a layout (name a shipped one or a layout file)")
+            raise ReaderError(
+                display, "fixed-width files need a layout (name a shipped one or a layout file)"
+            )
         layout = shipped_layouts().get(ref) or load_layout(Path(ref))
-        encoding = options.get("encoding") or layout.encoding or resolve_encoding(
-            path, details.get("encoding") or "utf-8", display_name=display
+        encoding = (
+            options.get("encoding")
+            or layout.encoding
+            or resolve_encoding(path, details.get("encoding") or "utf-8", display_name=display)
         )
         with path.open("r", encoding=encoding, newline="") as fh:
             lines = (line.rstrip("\r\n") for line in fh)
@@ -175,7 +192,7 @@ class FixedWidthReader(Reader):
 def _cut(display: str, line: str, fields: tuple[Field, ...], number: int) -> dict[str, str]:
     row = {}
     for f in fields:
-        if len(line) < f.end and f.type != "str" or len(line) < f.start:
+        if (len(line) < f.end and f.type != "str") or len(line) < f.start:
             raise ReaderError(
                 display,
                 f"line is {len(line)} characters; the layout puts {f.name!r} at {f.start}-{f.end}",
@@ -186,7 +203,9 @@ def _cut(display: str, line: str, fields: tuple[Field, ...], number: int) -> dic
     return row
 
 
-def _read_flat(display: str, layout: Layout, lines: Iterator[str], chunk_rows: int) -> Iterator[Chunk]:
+def _read_flat(
+    display: str, layout: Layout, lines: Iterator[str], chunk_rows: int
+) -> Iterator[Chunk]:
     rows: list[dict[str, str]] = []
     numbers: list[int] = []
     for number, line in enumerate(lines, 1):
@@ -205,13 +224,23 @@ def _read_flat(display: str, layout: Layout, lines: Iterator[str], chunk_rows: i
         rows.append(_cut(display, line, layout.fields, number))
         numbers.append(number)
         if len(rows) == chunk_rows:
-            yield Chunk(frame=pd.DataFrame(rows, columns=layout.columns), first_row=numbers[0], row_numbers=tuple(numbers))
+            yield Chunk(
+                frame=pd.DataFrame(rows, columns=layout.columns),
+                first_row=numbers[0],
+                row_numbers=tuple(numbers),
+            )
             rows, numbers = [], []
     if rows:
-        yield Chunk(frame=pd.DataFrame(rows, columns=layout.columns), first_row=numbers[0], row_numbers=tuple(numbers))
+        yield Chunk(
+            frame=pd.DataFrame(rows, columns=layout.columns),
+            first_row=numbers[0],
+            row_numbers=tuple(numbers),
+        )
 
 
-def _read_grouped(display: str, layout: Layout, lines: Iterator[str], chunk_rows: int) -> Iterator[Chunk]:
+def _read_grouped(
+    display: str, layout: Layout, lines: Iterator[str], chunk_rows: int
+) -> Iterator[Chunk]:
     assert layout.record_type is not None and layout.records is not None
     rt = layout.record_type
     concat = layout.concat or {}
@@ -235,7 +264,11 @@ def _read_grouped(display: str, layout: Layout, lines: Iterator[str], chunk_rows
             current = {}
             numbers.append(number)
         elif current is None:
-            raise ReaderError(display, f"record type {kind!r} before the first {layout.group_start!r} record", row=number)
+            raise ReaderError(
+                display,
+                f"record type {kind!r} before the first {layout.group_start!r} record",
+                row=number,
+            )
         if kind in concat:
             f = concat[kind]
             current.setdefault(f"_{f.name}", []).append(line[f.start - 1 : f.end].ljust(f.length))
@@ -250,18 +283,28 @@ def _read_grouped(display: str, layout: Layout, lines: Iterator[str], chunk_rows
             # A record broken by an embedded line break: its text ended on the previous
             # line; the continuation carries only padding and trailing flags.
             if current is None:
-                raise ReaderError(display, "continuation line without a record before it", row=number)
+                raise ReaderError(
+                    display, "continuation line without a record before it", row=number
+                )
             continue
         if not line.strip():
             continue
         take(line, number)
         if len(rows) >= chunk_rows:
-            yield Chunk(frame=pd.DataFrame(rows, columns=layout.columns), first_row=numbers[0], row_numbers=tuple(numbers[: len(rows)]))
+            yield Chunk(
+                frame=pd.DataFrame(rows, columns=layout.columns),
+                first_row=numbers[0],
+                row_numbers=tuple(numbers[: len(rows)]),
+            )
             numbers = numbers[len(rows) :]
             rows = []
     finish_group()
     if rows:
-        yield Chunk(frame=pd.DataFrame(rows, columns=layout.columns), first_row=numbers[0], row_numbers=tuple(numbers))
+        yield Chunk(
+            frame=pd.DataFrame(rows, columns=layout.columns),
+            first_row=numbers[0],
+            row_numbers=tuple(numbers),
+        )
 
 
 @hookimpl

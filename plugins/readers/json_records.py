@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from ogcrm_plugins.readers._support import bom_encoding
 
 from ogcrm import hookimpl
 from ogcrm.pipeline.contracts import DEFAULT_CHUNK_ROWS, Chunk, Reader, Sniff
 from ogcrm.pipeline.errors import ReaderError
-from ogcrm_plugins.readers._support import bom_encoding
 
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 
@@ -95,29 +95,43 @@ class JsonReader(Reader):
             yield from self._lines(path, display, encoding, chunk_rows)
             return
         if path.stat().st_size > MAX_DOCUMENT_BYTES:
-            raise ReaderError(display, f"JSON documents over {MAX_DOCUMENT_BYTES >> 20} MB must be JSON Lines")
+            raise ReaderError(
+                display, f"JSON documents over {MAX_DOCUMENT_BYTES >> 20} MB must be JSON Lines"
+            )
         try:
             doc = json.loads(path.read_text(encoding=encoding).lstrip("\ufeff"))
         except json.JSONDecodeError as exc:
-            raise ReaderError(display, f"invalid JSON: {exc.msg} (character {exc.colno})", row=exc.lineno) from None
+            raise ReaderError(
+                display, f"invalid JSON: {exc.msg} (character {exc.colno})", row=exc.lineno
+            ) from None
         except UnicodeDecodeError as exc:
-            raise ReaderError(display, f"not {encoding} text: {exc.reason} at byte {exc.start}") from None
+            raise ReaderError(
+                display, f"not {encoding} text: {exc.reason} at byte {exc.start}"
+            ) from None
         record_path = options.get("record_path") or find_record_path(doc)
         if record_path is None:
-            raise ReaderError(display, "no list of records found in the JSON document; set record_path")
+            raise ReaderError(
+                display, "no list of records found in the JSON document; set record_path"
+            )
         records: Any = doc
         for key in record_path:
             if not isinstance(records, dict) or key not in records:
                 raise ReaderError(display, f"record path {'.'.join(record_path)!r} not found")
             records = records[key]
         if not isinstance(records, list):
-            raise ReaderError(display, f"{'.'.join(record_path) or 'the document'} is not a list of records")
+            raise ReaderError(
+                display, f"{'.'.join(record_path) or 'the document'} is not a list of records"
+            )
         for start in range(0, len(records), chunk_rows):
             batch = records[start : start + chunk_rows]
             for i, rec in enumerate(batch):
                 if not isinstance(rec, dict):
-                    raise ReaderError(display, f"record {start + i + 1} is not an object", row=start + i + 1)
-            frame = pd.DataFrame([{k: _text(v) for k, v in rec.items()} for rec in batch], dtype=object)
+                    raise ReaderError(
+                        display, f"record {start + i + 1} is not an object", row=start + i + 1
+                    )
+            frame = pd.DataFrame(
+                [{k: _text(v) for k, v in rec.items()} for rec in batch], dtype=object
+            )
             yield Chunk(frame=frame, first_row=start + 1)
 
     def _lines(self, path: Path, display: str, encoding: str, chunk_rows: int) -> Iterator[Chunk]:
@@ -130,13 +144,17 @@ class JsonReader(Reader):
                 try:
                     rec = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise ReaderError(display, f"invalid JSON: {exc.msg} (character {exc.colno})", row=number) from None
+                    raise ReaderError(
+                        display, f"invalid JSON: {exc.msg} (character {exc.colno})", row=number
+                    ) from None
                 if not isinstance(rec, dict):
                     raise ReaderError(display, "a JSON Lines record must be an object", row=number)
                 rows.append({k: _text(v) for k, v in rec.items()})
                 numbers.append(number)
                 if len(rows) == chunk_rows:
-                    yield Chunk(pd.DataFrame(rows, dtype=object), numbers[0], row_numbers=tuple(numbers))
+                    yield Chunk(
+                        pd.DataFrame(rows, dtype=object), numbers[0], row_numbers=tuple(numbers)
+                    )
                     rows, numbers = [], []
         if rows:
             yield Chunk(pd.DataFrame(rows, dtype=object), numbers[0], row_numbers=tuple(numbers))

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from ogcrm_plugins.readers._support import check_zip
 
 from ogcrm import hookimpl
 from ogcrm.pipeline.contracts import DEFAULT_CHUNK_ROWS, Chunk, Reader, Sniff
 from ogcrm.pipeline.errors import ReaderError
-from ogcrm_plugins.readers._support import check_zip
 
 HEADER_SCAN_ROWS = 30
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -91,7 +91,7 @@ def _frames(
     if not head:
         raise ReaderError(display, "the sheet is empty", sheet=sheet)
     h = find_header([r for _, r in head])
-    header_number, header_values = head[h]
+    _, header_values = head[h]
     width = max((i + 1 for i, v in enumerate(header_values) if _text(v) is not None), default=0)
     if width == 0:
         raise ReaderError(display, "no header row found", sheet=sheet)
@@ -120,10 +120,20 @@ def _frames(
         out.append(texts)
         numbers.append(number)
         if len(out) == chunk_rows:
-            yield Chunk(pd.DataFrame(out, columns=columns, dtype=object), numbers[0], sheet=sheet, row_numbers=tuple(numbers))
+            yield Chunk(
+                pd.DataFrame(out, columns=columns, dtype=object),
+                numbers[0],
+                sheet=sheet,
+                row_numbers=tuple(numbers),
+            )
             out, numbers = [], []
     if out:
-        yield Chunk(pd.DataFrame(out, columns=columns, dtype=object), numbers[0], sheet=sheet, row_numbers=tuple(numbers))
+        yield Chunk(
+            pd.DataFrame(out, columns=columns, dtype=object),
+            numbers[0],
+            sheet=sheet,
+            row_numbers=tuple(numbers),
+        )
 
 
 class XlsxReader(Reader):
@@ -157,7 +167,9 @@ class XlsxReader(Reader):
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
         except Exception as exc:  # openpyxl raises many kinds for broken files
-            raise ReaderError(display, f"not a readable XLSX workbook: {type(exc).__name__}: {exc}") from None
+            raise ReaderError(
+                display, f"not a readable XLSX workbook: {type(exc).__name__}: {exc}"
+            ) from None
         try:
             ws = _pick(display, wb.sheetnames, options.get("sheet"), lambda n: wb[n])
 

@@ -16,11 +16,11 @@ from xml.etree.ElementTree import ParseError
 import defusedxml.ElementTree as safe_et
 import pandas as pd
 from defusedxml import DefusedXmlException
+from ogcrm_plugins.readers._support import bom_encoding
 
 from ogcrm import hookimpl
 from ogcrm.pipeline.contracts import DEFAULT_CHUNK_ROWS, Chunk, Reader, Sniff
 from ogcrm.pipeline.errors import ReaderError
-from ogcrm_plugins.readers._support import bom_encoding
 
 _SCHEMA_NS = "http://www.w3.org/2001/XMLSchema"
 
@@ -55,12 +55,18 @@ class XmlReader(Reader):
     ) -> Iterator[Chunk]:
         options = dict(options or {})
         display = options.get("display_name", path.name)
-        record = options.get("record_element") or details.get("record_element") or self._find_record(path, display)
+        record = (
+            options.get("record_element")
+            or details.get("record_element")
+            or self._find_record(path, display)
+        )
         rows: list[dict[str, str | None]] = []
         produced = 0
         depth = 0
         try:
-            for event, elem in safe_et.iterparse(str(path), events=("start", "end"), forbid_dtd=True):
+            for event, elem in safe_et.iterparse(
+                str(path), events=("start", "end"), forbid_dtd=True
+            ):
                 if event == "start":
                     depth += 1
                     continue
@@ -78,10 +84,14 @@ class XmlReader(Reader):
                 elif depth == 1:
                     elem.clear()
         except DefusedXmlException as exc:
-            raise ReaderError(display, f"DTDs and entities are not allowed in XML ({type(exc).__name__})") from None
+            raise ReaderError(
+                display, f"DTDs and entities are not allowed in XML ({type(exc).__name__})"
+            ) from None
         except ParseError as exc:
             line, column = exc.position
-            raise ReaderError(display, f"not well-formed XML: {exc}", row=line, column=column) from None
+            raise ReaderError(
+                display, f"not well-formed XML: {exc}", row=line, column=column
+            ) from None
         if rows:
             yield Chunk(pd.DataFrame(rows, dtype=object), first_row=produced + 1)
         elif produced == 0:
@@ -94,7 +104,9 @@ class XmlReader(Reader):
         depth = 0
         seen = 0
         try:
-            for event, elem in safe_et.iterparse(str(path), events=("start", "end"), forbid_dtd=True):
+            for event, elem in safe_et.iterparse(
+                str(path), events=("start", "end"), forbid_dtd=True
+            ):
                 if event == "start":
                     depth += 1
                     continue
@@ -106,10 +118,14 @@ class XmlReader(Reader):
                 if seen > 10_000:
                     break
         except DefusedXmlException as exc:
-            raise ReaderError(display, f"DTDs and entities are not allowed in XML ({type(exc).__name__})") from None
+            raise ReaderError(
+                display, f"DTDs and entities are not allowed in XML ({type(exc).__name__})"
+            ) from None
         except ParseError as exc:
             line, column = exc.position
-            raise ReaderError(display, f"not well-formed XML: {exc}", row=line, column=column) from None
+            raise ReaderError(
+                display, f"not well-formed XML: {exc}", row=line, column=column
+            ) from None
         if not counts:
             raise ReaderError(display, "the XML has no repeating record element")
         return counts.most_common(1)[0][0]

@@ -39,7 +39,11 @@ def test_tx_rrc_permits_fixed_width_multi_record(real: Path):
     assert "DOUBLE ASSIGNMENT OF RESERVOIR AND" in apache.remarks
     assert "ON THE APPROVED PERMIT APPLICATION. LATERAL # TH1" in apache.remarks
     first = df.iloc[0]
-    assert (first.permit_number, first.operator_number, first.received_date) == ("0911978", "900327", "20251125")
+    assert (first.permit_number, first.operator_number, first.received_date) == (
+        "0911978",
+        "900327",
+        "20251125",
+    )
     assert chunks[0].row_numbers[:2] == (1, 14)  # file line of each permit's 01 record
 
 
@@ -74,7 +78,9 @@ def test_boem_companies(real: Path):
     fmt, df, _ = _read(real / "boem-companies.csv")
     assert (fmt, len(df)) == ("csv", 100)
     assert "BUS_ASC_NAME" in df.columns
-    assert (df.BUS_ASC_NAME == "fjdks;lfjkd;la").sum() == 1  # the junk record is read, cleaners judge it
+    assert (
+        df.BUS_ASC_NAME == "fjdks;lfjkd;la"
+    ).sum() == 1  # the junk record is read, cleaners judge it
 
 
 def test_boem_active_leases_dbf(real: Path):
@@ -88,7 +94,9 @@ def test_utah_downholes_dbf(real: Path):
     fmt, df, _ = _read(real / "ut-dogm-oil-gas-wells-downholes.dbf")
     assert (fmt, len(df)) == ("dbf", 2000)
     assert df.API.iloc[0].strip() == "4304752619"
-    assert (df.ConstructT.str.strip() == "NULL").sum() == 1409  # the literal NULL sentinel, for the cleaners
+    assert (
+        df.ConstructT.str.strip() == "NULL"
+    ).sum() == 1409  # the literal NULL sentinel, for the cleaners
 
 
 def test_utah_metadata_xml(real: Path):
@@ -135,7 +143,9 @@ def test_north_dakota_xlsx_both_sheets(real: Path):
     assert oil.API_WELLNO.iloc[0] == "33053039010000"  # an Excel number, not 3.3053E+13
     assert oil.ReportDate.iloc[0] == "2023-05-01"
     assert {"NULL", "NR", "NA"} & set(oil.Quarter.dropna()) or (oil == "NULL").any().any()
-    _, skimmed, chunks = _read(real / "nd-dmr-monthly-production-2023-05.xlsx", sheet="SkimmedCrudeRecovery")
+    _, skimmed, chunks = _read(
+        real / "nd-dmr-monthly-production-2023-05.xlsx", sheet="SkimmedCrudeRecovery"
+    )
     assert len(skimmed) == 300
     assert chunks[0].sheet == "SkimmedCrudeRecovery"
 
@@ -176,7 +186,9 @@ def test_new_mexico_dictionary_xlsx(real: Path):
     fmt, df, _ = _read(real / "nm-ocd-interface-v1.1-data-dictionary.xlsx")
     assert (fmt, len(df)) == ("xlsx", 224)
     assert list(df.columns[:3]) == ["Category", "Table", "Column"]
-    _, codes, _ = _read(real / "nm-ocd-interface-v1.1-data-dictionary.xlsx", sheet="consolidated code list")
+    _, codes, _ = _read(
+        real / "nm-ocd-interface-v1.1-data-dictionary.xlsx", sheet="consolidated code list"
+    )
     assert list(codes.columns[:5]) == ["Category", "Table", "Column", "Code", "Decode"]
 
 
