@@ -29,6 +29,19 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def _events(path: Path, display: str) -> Iterator[tuple[str, Any]]:
+    """``iterparse`` start/end events with DTDs forbidden; faults become ReaderErrors."""
+    try:
+        yield from safe_et.iterparse(str(path), events=("start", "end"), forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise ReaderError(
+            display, f"DTDs and entities are not allowed in XML ({type(exc).__name__})"
+        ) from None
+    except ParseError as exc:
+        line, column = exc.position
+        raise ReaderError(display, f"not well-formed XML: {exc}", row=line, column=column) from None
+
+
 class XmlReader(Reader):
     """Details: ``encoding`` and, once known, ``record_element``."""
 
@@ -63,35 +76,23 @@ class XmlReader(Reader):
         rows: list[dict[str, str | None]] = []
         produced = 0
         depth = 0
-        try:
-            for event, elem in safe_et.iterparse(
-                str(path), events=("start", "end"), forbid_dtd=True
-            ):
-                if event == "start":
-                    depth += 1
-                    continue
-                depth -= 1
-                if depth == 1 and _local(elem.tag) == record:
-                    row = {_local(child.tag): child.text for child in elem}
-                    if not len(elem):
-                        row = {**{_local(k): v for k, v in elem.attrib.items()}}
-                    rows.append(row)
-                    elem.clear()
-                    if len(rows) == chunk_rows:
-                        yield Chunk(pd.DataFrame(rows, dtype=object), first_row=produced + 1)
-                        produced += len(rows)
-                        rows = []
-                elif depth == 1:
-                    elem.clear()
-        except DefusedXmlException as exc:
-            raise ReaderError(
-                display, f"DTDs and entities are not allowed in XML ({type(exc).__name__})"
-            ) from None
-        except ParseError as exc:
-            line, column = exc.position
-            raise ReaderError(
-                display, f"not well-formed XML: {exc}", row=line, column=column
-            ) from None
+        for event, elem in _events(path, display):
+            if event == "start":
+                depth += 1
+                continue
+            depth -= 1
+            if depth == 1 and _local(elem.tag) == record:
+                row = {_local(child.tag): child.text for child in elem}
+                if not len(elem):
+                    row = {_local(k): v for k, v in elem.attrib.items()}
+                rows.append(row)
+                elem.clear()
+                if len(rows) == chunk_rows:
+                    yield Chunk(pd.DataFrame(rows, dtype=object), first_row=produced + 1)
+                    produced += len(rows)
+                    rows = []
+            elif depth == 1:
+                elem.clear()
         if rows:
             yield Chunk(pd.DataFrame(rows, dtype=object), first_row=produced + 1)
         elif produced == 0:
@@ -102,30 +103,16 @@ class XmlReader(Reader):
         (looks at the first 10,000 elements only)."""
         counts: Counter[str] = Counter()
         depth = 0
-        seen = 0
-        try:
-            for event, elem in safe_et.iterparse(
-                str(path), events=("start", "end"), forbid_dtd=True
-            ):
-                if event == "start":
-                    depth += 1
-                    continue
-                depth -= 1
-                if depth == 1 and not elem.tag.startswith("{" + _SCHEMA_NS):
-                    counts[_local(elem.tag)] += 1
-                    elem.clear()
-                seen += 1
-                if seen > 10_000:
-                    break
-        except DefusedXmlException as exc:
-            raise ReaderError(
-                display, f"DTDs and entities are not allowed in XML ({type(exc).__name__})"
-            ) from None
-        except ParseError as exc:
-            line, column = exc.position
-            raise ReaderError(
-                display, f"not well-formed XML: {exc}", row=line, column=column
-            ) from None
+        for seen, (event, elem) in enumerate(_events(path, display)):
+            if event == "start":
+                depth += 1
+                continue
+            depth -= 1
+            if depth == 1 and not elem.tag.startswith("{" + _SCHEMA_NS):
+                counts[_local(elem.tag)] += 1
+                elem.clear()
+            if seen > 20_000:
+                break
         if not counts:
             raise ReaderError(display, "the XML has no repeating record element")
         return counts.most_common(1)[0][0]
