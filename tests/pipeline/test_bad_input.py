@@ -78,6 +78,16 @@ class TestDelimited:
         assert sniff_file(path, default_registry()).details["encoding"] == "utf-16"
         assert next(read_file(path, default_registry())).frame.name.iloc[0] == "Pétro Energy"
 
+    def test_nul_byte_after_the_sniffed_head_names_the_row(self, tmp_path):
+        rows = "operator,api\n" + "Acme,4212345678\n" * 5000 + "Bra\x00vo,4212345679\n"
+        err = _error(_write(tmp_path, "nul.csv", rows))
+        assert str(err) == "nul.csv, row 5002: a NUL byte at character 4 of the line"
+
+    def test_mixed_line_endings_are_one_record_each(self, tmp_path):
+        path = _write(tmp_path, "mixed.csv", "operator,api\r\nAcme,1\rBravo,2\nCharlie,3\r\n")
+        frame = next(read_file(path, default_registry())).frame
+        assert frame.operator.tolist() == ["Acme", "Bravo", "Charlie"]
+
 
 class TestUnknown:
     def test_binary_file_that_is_no_format(self, tmp_path):
@@ -132,6 +142,15 @@ class TestZip:
         err = _error(path)
         assert "points outside the archive" in str(err)
 
+    def test_symlink_entry_is_refused(self, tmp_path):
+        path = tmp_path / "link.zip"
+        info = zipfile.ZipInfo("passwd.csv")
+        info.external_attr = (0o120777 << 16) | 0x20  # S_IFLNK, as `zip --symlinks` writes
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr(info, "/etc/passwd")
+        err = _error(path)
+        assert str(err) == "link.zip: archive entry 'passwd.csv' is a symbolic link"
+
     def test_csv_inside_a_zip_is_read(self, tmp_path):
         path = tmp_path / "ok.zip"
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -184,9 +203,53 @@ class TestJson:
         err = _error(path)
         assert err.row == 3 and "invalid JSON" in str(err)
 
+    def test_invalid_json_array_names_the_line(self, tmp_path):
+        path = _write(tmp_path, "rows.json", '[\n{"a": 1},\n{"a": 2},\n{"a": 3 "b": 4}\n]')
+        err = _error(path)
+        assert (err.row, err.filename) == (4, "rows.json")
+        assert "invalid JSON: Expecting ',' delimiter" in str(err)
+
+    def test_array_item_that_is_not_an_object(self, tmp_path):
+        err = _error(_write(tmp_path, "mixed.json", '[{"a": 1}, {"a": 2}, 3]'))
+        assert str(err) == "mixed.json, row 3: record 3 is not an object"
+
     def test_nested_response_without_records(self, tmp_path):
         err = _error(_write(tmp_path, "meta.json", json.dumps({"response": {"total": "0"}})))
         assert "no list of records" in str(err)
+
+
+class TestJsonStreaming:
+    def test_array_streams_in_chunks_and_keeps_number_text(self, tmp_path):
+        records = [{"api": f"42{i:08d}", "oil": f"{i}.10", "gas": i * 1.5} for i in range(25)]
+        text = json.dumps(records).replace('"0.10"', "0.10")  # one bare decimal number
+        path = _write(tmp_path, "wells.json", text)
+        chunks = list(read_file(path, default_registry(), chunk_rows=10))
+        assert [len(c.frame) for c in chunks] == [10, 10, 5]
+        assert [c.first_row for c in chunks] == [1, 11, 21]
+        assert chunks[0].frame.oil.iloc[0] == "0.10"  # the file's digits, not float 0.1
+        assert chunks[2].frame.api.iloc[-1] == "4200000024"
+
+    def test_document_record_path_skips_lists_inside_records(self, tmp_path):
+        doc = {
+            "response": {
+                "total": "2",
+                "data": [
+                    {"period": "2024", "value": "7", "facets": [{"x": 1}, {"x": 2}, {"x": 3}]},
+                    {"period": "2025", "value": "8", "facets": []},
+                ],
+            },
+            "request": {"params": {"data": ["value"]}},
+        }
+        path = _write(tmp_path, "api.json", json.dumps(doc))
+        frame = next(read_file(path, default_registry())).frame
+        assert frame.period.tolist() == ["2024", "2025"]
+        assert json.loads(frame.facets.iloc[0]) == [{"x": 1}, {"x": 2}, {"x": 3}]
+
+    def test_record_path_can_be_given(self, tmp_path):
+        doc = {"a": [{"k": 1}, {"k": 2}, {"k": 3}], "b": {"rows": [{"k": 9}]}}
+        path = _write(tmp_path, "two.json", json.dumps(doc))
+        frame = next(read_file(path, default_registry(), options={"record_path": "b.rows"})).frame
+        assert frame.k.tolist() == ["9"]
 
 
 def test_nothing_is_read_into_memory_at_once(tmp_path):
