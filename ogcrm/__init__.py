@@ -18,7 +18,16 @@ __version__ = "0.1.0"
 #: Decorates a plugin's hook implementations (see :mod:`ogcrm.hookspecs`).
 hookimpl = pluggy.HookimplMarker("ogcrm")
 
-_CONTRACT = {"Reader", "Cleaner", "Scorer", "Sniff", "Chunk", "ReaderError"}
+_CONTRACT = {
+    "Reader",
+    "Cleaner",
+    "Scorer",
+    "Sniff",
+    "Chunk",
+    "ReaderError",
+    "CleanContext",
+    "IssueLog",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -31,7 +40,9 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Chunk",
+    "CleanContext",
     "Cleaner",
+    "IssueLog",
     "Reader",
     "ReaderError",
     "Scorer",

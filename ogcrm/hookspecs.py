@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pluggy
 
-from ogcrm.pipeline.contracts import Cleaner, Reader, Scorer
+from ogcrm.pipeline.contracts import Cleaner, Reader, Scorer, SourceSpec
 
 hookspec = pluggy.HookspecMarker("ogcrm")
 
@@ -51,4 +51,18 @@ def ogcrm_register_scorers() -> list[type[Scorer]]:
     across all scorers must be unique; rules refer to them.
 
     Must not: query the database at registration time.
+    """
+
+
+@hookspec
+def ogcrm_register_sources() -> list[SourceSpec]:
+    """Return the :class:`~ogcrm.pipeline.contracts.SourceSpec` definitions this plugin
+    provides: agency dataset kinds with their reader, column mapping and cleaner chain.
+
+    Called once when the plugin manager is built; all lists are collected. Names must be
+    unique across plugins. The reader and cleaners a source names must be registered by
+    some plugin; a source naming an unknown one is refused at start-up.
+
+    Must not: do I/O at call time beyond reading files shipped inside the plugin's own
+    package.
     """

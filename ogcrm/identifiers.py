@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 
 _NON_DIGITS = re.compile(r"\D+")
-_NON_WORD = re.compile(r"[^0-9A-Z]+")
 
 
 class IdentifierError(ValueError):
@@ -62,19 +61,6 @@ def normalize_api_number(value: str | int, *, state_code: str | None = None) -> 
     )
 
 
-def name_key(name: str) -> str:
-    """A matching key for an organization name: upper case, punctuation folded to spaces.
-
-    Example:
-        >>> name_key("  Pioneer Natural Res. USA, Inc. ")
-        'PIONEER NATURAL RES USA INC'
-    """
-    key = _NON_WORD.sub(" ", name.upper()).strip()
-    if not key:
-        raise IdentifierError(f"organization name {name!r} has no letters or digits")
-    return key
-
-
 def normalize_agency_identifier(agency: str, identifier: str | int) -> tuple[str, str]:
     """Canonical ``(agency, identifier)``: agency lower-case, identifier trimmed upper-case.
 
@@ -86,36 +72,3 @@ def normalize_agency_identifier(agency: str, identifier: str | int) -> tuple[str
     if not agency_key or not ident:
         raise IdentifierError(f"agency {agency!r} and identifier {identifier!r} must not be empty")
     return agency_key, ident
-
-
-_PHONE_JUNK = re.compile(r"[\s().\-/]+")
-
-
-def normalize_phone(value: str, *, default_country: str = "1") -> str:
-    """E.164 for North American and already-international numbers.
-
-    Example:
-        >>> normalize_phone("(432) 555-0100")
-        '+14325550100'
-
-    Raises:
-        IdentifierError: not a phone number in a form we can read.
-    """
-    raw = _PHONE_JUNK.sub("", value.strip())
-    if raw.startswith("+"):
-        digits = raw[1:]
-        prefix = ""
-    elif raw.startswith("00"):
-        digits, prefix = raw[2:], ""
-    else:
-        digits = raw
-        prefix = default_country if len(raw) == 10 else ""
-    if not digits.isdigit() or not 8 <= len(prefix + digits) <= 15:
-        raise IdentifierError(f"{value!r} is not a phone number")
-    if (
-        not prefix
-        and not raw.startswith(("+", "00"))
-        and not (len(digits) == 11 and digits[0] == "1")
-    ):
-        raise IdentifierError(f"{value!r} needs a country code (e.g. +44...)")
-    return "+" + prefix + digits

@@ -18,7 +18,7 @@ from typing import Any
 import pluggy
 
 from ogcrm import hookspecs
-from ogcrm.pipeline.contracts import Cleaner, Reader, Scorer
+from ogcrm.pipeline.contracts import Cleaner, Reader, Scorer, SourceSpec
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,15 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "ogcrm_plugins.readers.xml_records",
     "ogcrm_plugins.readers.spreadsheet",
     "ogcrm_plugins.readers.dbf",
+    "ogcrm_plugins.cleaners.whitespace",
+    "ogcrm_plugins.cleaners.api_number",
+    "ogcrm_plugins.cleaners.geography",
+    "ogcrm_plugins.cleaners.company_name",
+    "ogcrm_plugins.cleaners.dates",
+    "ogcrm_plugins.cleaners.numbers",
+    "ogcrm_plugins.cleaners.coordinates",
+    "ogcrm_plugins.cleaners.contact_points",
+    "ogcrm_plugins.sources",
 )
 
 
@@ -51,6 +60,7 @@ class Registry:
     readers: dict[str, type[Reader]] = field(default_factory=dict)
     cleaners: dict[str, type[Cleaner]] = field(default_factory=dict)
     scorers: dict[str, type[Scorer]] = field(default_factory=dict)
+    sources: dict[str, SourceSpec] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     #: kind + name -> plugin that provided it
     provided_by: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -122,6 +132,22 @@ def build_registry(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> Registr
                     )
                 target[name] = cls  # type: ignore[index]
                 registry.provided_by[(kind, name)] = impl.plugin_name
+    for impl in pm.hook.ogcrm_register_sources.get_hookimpls():
+        for spec in impl.function() or []:
+            if spec.name in registry.sources:
+                other = registry.provided_by[("source", spec.name)]
+                raise PluginConflict(
+                    f"source {spec.name!r} is provided by both {other!r} and {impl.plugin_name!r}"
+                )
+            unknown = [c for c in spec.cleaners if c not in registry.cleaners]
+            if spec.reader and spec.reader not in registry.readers:
+                unknown.insert(0, f"reader {spec.reader}")
+            if unknown:
+                raise PluginConflict(
+                    f"source {spec.name!r} ({impl.plugin_name}) names unknown {', '.join(unknown)}"
+                )
+            registry.sources[spec.name] = spec
+            registry.provided_by[("source", spec.name)] = impl.plugin_name
     return registry
 
 

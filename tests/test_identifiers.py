@@ -6,7 +6,6 @@ import pytest
 
 from ogcrm.identifiers import (
     IdentifierError,
-    name_key,
     normalize_agency_identifier,
     normalize_api_number,
 )
@@ -42,13 +41,6 @@ class TestApiNumber:
             normalize_api_number("12345678", state_code="TX")
 
 
-class TestNames:
-    def test_name_key_folds_case_and_punctuation(self):
-        assert name_key("  Pioneer Natural Res. USA, Inc. ") == "PIONEER NATURAL RES USA INC"
-
-    def test_name_without_letters_is_refused(self):
-        with pytest.raises(IdentifierError):
-            name_key(" ,. ")
-
+class TestAgencyIdentifiers:
     def test_agency_identifier_keeps_leading_zeros(self):
         assert normalize_agency_identifier(" RRC ", " 020528 ") == ("rrc", "020528")

@@ -8,11 +8,12 @@ import; everything else in ogcrm is internal.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
 #: Bytes a reader's ``sniff`` is shown from the start of a file.
@@ -98,21 +99,192 @@ class Reader(ABC):
         """Yield the file's records in chunks. ``details`` is this reader's sniff result."""
 
 
+#: The columns of a cleaner's issue frame, one row per cell issue.
+ISSUE_COLUMNS = ("row", "column", "original", "corrected", "cleaner", "severity", "message")
+#: Severities, mildest first: ``fixed`` (corrected, shown for review), ``warning``
+#: (doubtful, kept as is or nulled, shown), ``error`` (the row is quarantined).
+SEVERITIES = ("fixed", "warning", "error")
+
+
+@dataclass(frozen=True)
+class CleanContext:
+    """What a cleaner knows about the chunk in front of it.
+
+    ``kinds`` maps each canonical column present in the frame to its kind (``name``,
+    ``api``, ``date``, ``number``, ``latitude``...; see ``ogcrm.pipeline.fields``), so a
+    cleaner picks its columns by kind, never by a source's raw header. ``state`` is the
+    USPS code the source implies (``TX`` for Texas RRC files), ``units`` the unit a
+    numeric column is written in when it is not the field's base unit (from the mapping
+    or the raw header: ``MBBL``, ``MMCF``), ``headers`` the raw header behind each
+    canonical column.
+    """
+
+    source: str = "generic"
+    agency: str = "unknown"
+    state: str | None = None
+    kinds: Mapping[str, str] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    #: Source-specific cleaner options (``county_codes``, ``datum``, ``utm_zone``...).
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def columns(self, *kinds: str) -> list[str]:
+        """The frame's canonical columns of these kinds, in the frame's order."""
+        return [c for c, k in self.kinds.items() if k in kinds]
+
+
+class IssueLog:
+    """Collects a cleaner's issues a column-mask at a time, without a Python loop per row.
+
+    ``row`` is the frame's index (the pipeline indexes frames by file row number).
+
+    Example:
+        >>> log = IssueLog("phone")
+        >>> log.add(changed, "contact_phone", before, after, "fixed", "written as E.164")
+        >>> issues = log.frame()
+    """
+
+    def __init__(self, cleaner: str) -> None:
+        self.cleaner = cleaner
+        self._parts: list[pd.DataFrame] = []
+
+    def add(
+        self,
+        mask: pd.Series,
+        column: str,
+        original: pd.Series,
+        corrected: pd.Series | None,
+        severity: str,
+        message: str | pd.Series,
+    ) -> None:
+        """Record one issue for every row where ``mask`` is true."""
+        if severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, not {severity!r}")
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        rows = original.index[mask.to_numpy()]
+        part = pd.DataFrame(
+            {
+                "row": rows,
+                "column": column,
+                "original": original[mask].astype(object).to_numpy(),
+                "corrected": (
+                    None if corrected is None else corrected[mask].astype(object).to_numpy()
+                ),
+                "cleaner": self.cleaner,
+                "severity": severity,
+                "message": message[mask].to_numpy() if isinstance(message, pd.Series) else message,
+            }
+        )
+        self._parts.append(part)
+
+    def frame(self) -> pd.DataFrame:
+        """All issues recorded, as a frame with :data:`ISSUE_COLUMNS`."""
+        if not self._parts:
+            return empty_issues()
+        return pd.concat(self._parts, ignore_index=True)
+
+
+def map_distinct(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """Apply ``func`` once per distinct non-null value and spread the results.
+
+    Agency columns repeat: a million permit rows name a thousand operators and a few
+    thousand dates. Cleaning each distinct value once in Python, then taking the result
+    for every row by its code, is what keeps name and date cleaning vectorized.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return pd.Series([None] * len(values), index=values.index, dtype=object)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:-1] = [func(u) for u in uniques]
+    results[-1] = None  # code -1: missing
+    return pd.Series(results[codes], index=values.index, dtype=object)
+
+
+def empty_issues() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS})
+
+
 class Cleaner(ABC):
     """Corrects one kind of value in a chunk and reports every change it makes.
 
-    Contract: vectorized over the chunk (no per-row Python on the hot path); returns a
-    new frame and the cell issues, never mutates its input, never touches the database.
+    Subclasses set ``name`` (sources list cleaners by it) and ``kinds``: the field kinds
+    whose columns it cleans (see :class:`CleanContext`).
+
+    Contract:
+        - Vectorized over the chunk: pandas/NumPy operations per column, no Python loop
+          per row on the hot path.
+        - Returns a new frame (never mutates its input) and an issue frame built with
+          :class:`IssueLog`; every value it changes has an issue with the original.
+        - Adds columns only when it derives a new canonical value (a normalized key,
+          an API-14), never drops one.
+        - Never touches the database, the network or the file system; keeps no state
+          between chunks.
+        - Padding (leading and trailing blanks) is formatting, not content: trimming it
+          is not an issue.
     """
 
     name: ClassVar[str]
     version: ClassVar[str] = "1"
+    kinds: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def clean(
-        self, frame: pd.DataFrame, context: Mapping[str, Any]
-    ) -> tuple[pd.DataFrame, list[Any]]:
-        """Return the corrected frame and the issues found."""
+        self, frame: pd.DataFrame, context: CleanContext
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return the corrected frame and its issues (columns :data:`ISSUE_COLUMNS`)."""
+
+
+#: The cleaner chain a source gets unless it names its own: padding and null codes
+#: first, identifiers before geography (a county may come from the API number), names,
+#: dates, numbers, positions, then contact points.
+DEFAULT_CLEANERS = (
+    "whitespace",
+    "api_number",
+    "geography",
+    "company_name",
+    "dates",
+    "numbers",
+    "coordinates",
+    "phone",
+    "email",
+)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """An agency dataset kind: how its files are read, mapped and cleaned.
+
+    ``mapping`` maps canonical field names (``ogcrm fields``) to the file's raw column
+    names; a value may also be a table ``{column = "...", unit = "MBBL"}`` when the
+    column's unit is not the field's base unit and the header does not say so.
+    ``state`` is the USPS code the source implies (API numbers without a state code,
+    coordinate bounds). ``options`` are passed to the cleaners (``county_codes``,
+    ``datum``, ``excel_dates``). ``precedence``: a higher-ranked source's values are
+    never overwritten by a lower-ranked one's.
+    """
+
+    name: str
+    title: str
+    agency: str
+    mapping: Mapping[str, Any]
+    state: str | None = None
+    reader: str | None = None
+    reader_options: Mapping[str, Any] = field(default_factory=dict)
+    cleaners: tuple[str, ...] = DEFAULT_CLEANERS
+    scorers: tuple[str, ...] = ()
+    precedence: int = 0
+    options: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def raw_column(self, canonical: str) -> str:
+        spec = self.mapping[canonical]
+        return str(spec["column"] if isinstance(spec, Mapping) else spec)
+
+    def unit(self, canonical: str) -> str | None:
+        spec = self.mapping[canonical]
+        return spec.get("unit") if isinstance(spec, Mapping) else None
 
 
 class Scorer(ABC):

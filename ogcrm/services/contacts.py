@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 
 from ogcrm.auth import policy
 from ogcrm.auth.principal import Principal
-from ogcrm.db.models import Contact, ContactEmail, ContactPhone
-from ogcrm.identifiers import IdentifierError, normalize_phone
+from ogcrm.db.models import ChangeRecord, Contact, ContactEmail, ContactPhone
 from ogcrm.services import audit
+from ogcrm.services.cleaning import Correction, clean_field_values
 from ogcrm.services.errors import InvalidInput
-from ogcrm.services.users import normalize_email
 
 
 @dataclass(frozen=True)
@@ -114,27 +113,42 @@ def contact_details(
     return details
 
 
-def _clean_emails(values: Sequence[str]) -> list[str]:
-    out: list[str] = []
+def _clean_list(
+    field: str, label: str, values: Sequence[str], corrections: list[Correction]
+) -> list[str]:
+    """The import cleaners over typed values; duplicates after cleaning are dropped."""
     for i, value in enumerate(values):
-        address = normalize_email(value) if value.strip() else None
-        if address is None:
-            raise InvalidInput(f"emails[{i}] is empty", field="emails")
-        if address not in out:
-            out.append(address)
+        if not value.strip():
+            raise InvalidInput(f"{label}[{i}] is empty", field=label)
+    cleaned, fixed = clean_field_values(field, list(values), label=label)
+    corrections.extend(fixed)
+    out: list[str] = []
+    for value in cleaned:
+        if value not in out:
+            out.append(value)
     return out
 
 
-def _clean_phones(values: Sequence[str]) -> list[str]:
-    out: list[str] = []
-    for i, value in enumerate(values):
-        try:
-            number = normalize_phone(value)
-        except IdentifierError as exc:
-            raise InvalidInput(f"phones[{i}]: {exc}", field="phones") from None
-        if number not in out:
-            out.append(number)
-    return out
+def _record_change(
+    session: Session,
+    principal: Principal,
+    contact_id: int,
+    field: str,
+    before: list[str] | None,
+    after: list[str],
+) -> None:
+    if before == after:
+        return
+    session.add(
+        ChangeRecord(
+            user_id=principal.user_id,
+            entity="contact",
+            entity_id=contact_id,
+            field=field,
+            before=before,
+            after=after,
+        )
+    )
 
 
 def create_contact(
@@ -154,13 +168,26 @@ def create_contact(
     policy.get_readable(session, "organization", principal, organization_id)
     contact = Contact(organization_id=organization_id, full_name=name, title=title)
     policy.authorize_write(session, principal, "contact", contact)
-    for i, address in enumerate(_clean_emails(emails)):
+    corrections: list[Correction] = []
+    email_list = _clean_list("contact_email", "emails", emails, corrections)
+    phone_list = _clean_list("contact_phone", "phones", phones, corrections)
+    for i, address in enumerate(email_list):
         contact.emails.append(ContactEmail(address=address, is_primary=i == 0))
-    for i, number in enumerate(_clean_phones(phones)):
+    for i, number in enumerate(phone_list):
         contact.phones.append(ContactPhone(number=number, is_primary=i == 0))
     session.add(contact)
     session.flush()
-    audit.record(session, principal, "contact.create", entity="contact", entity_id=contact.id)
+    if principal.user_id is not None:
+        _record_change(session, principal, contact.id, "emails", None, email_list)
+        _record_change(session, principal, contact.id, "phones", None, phone_list)
+    audit.record(
+        session,
+        principal,
+        "contact.create",
+        entity="contact",
+        entity_id=contact.id,
+        corrections=[c.as_dict() for c in corrections],
+    )
     return contact
 
 
@@ -181,6 +208,7 @@ def update_contact(
     contact = get_contact(session, principal, contact_id)
     policy.authorize_write(session, principal, "contact", contact)
     changed: list[str] = []
+    corrections: list[Correction] = []
     if full_name is not None:
         name = " ".join(full_name.split())
         if not name:
@@ -191,11 +219,17 @@ def update_contact(
         contact.title = title  # type: ignore[assignment]
         changed.append("title")
     if emails is not None:
-        cleaned = _clean_emails(emails)
+        cleaned = _clean_list("contact_email", "emails", emails, corrections)
+        before: list[str] = []
         for row in session.scalars(
-            select(ContactEmail).where(ContactEmail.contact_id == contact.id)
+            select(ContactEmail)
+            .where(ContactEmail.contact_id == contact.id)
+            .order_by(ContactEmail.is_primary.desc(), ContactEmail.id)
         ):
+            before.append(row.address)
             session.delete(row)
+        if principal.user_id is not None:
+            _record_change(session, principal, contact.id, "emails", before, cleaned)
         session.flush()
         session.add_all(
             ContactEmail(contact_id=contact.id, address=a, is_primary=i == 0)
@@ -203,11 +237,17 @@ def update_contact(
         )
         changed.append("emails")
     if phones is not None:
-        cleaned = _clean_phones(phones)
+        cleaned = _clean_list("contact_phone", "phones", phones, corrections)
+        before = []
         for row in session.scalars(
-            select(ContactPhone).where(ContactPhone.contact_id == contact.id)
+            select(ContactPhone)
+            .where(ContactPhone.contact_id == contact.id)
+            .order_by(ContactPhone.is_primary.desc(), ContactPhone.id)
         ):
+            before.append(row.number)
             session.delete(row)
+        if principal.user_id is not None:
+            _record_change(session, principal, contact.id, "phones", before, cleaned)
         session.flush()
         session.add_all(
             ContactPhone(contact_id=contact.id, number=n, is_primary=i == 0)
@@ -216,7 +256,13 @@ def update_contact(
         changed.append("phones")
     session.flush()
     audit.record(
-        session, principal, "contact.update", entity="contact", entity_id=contact.id, fields=changed
+        session,
+        principal,
+        "contact.update",
+        entity="contact",
+        entity_id=contact.id,
+        fields=changed,
+        corrections=[c.as_dict() for c in corrections],
     )
     return contact
 

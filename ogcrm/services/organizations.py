@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from ogcrm.auth import policy
 from ogcrm.auth.principal import Principal
 from ogcrm.db.models import Action, Organization, OrganizationIdentifier, User
-from ogcrm.identifiers import IdentifierError, name_key, normalize_agency_identifier
+from ogcrm.identifiers import IdentifierError, normalize_agency_identifier
 from ogcrm.services import audit
+from ogcrm.services.cleaning import organization_name
 from ogcrm.services.errors import InvalidInput, NotFound, PermissionDenied
 
 #: Position of an organization in the priority order: (priority, id).
@@ -60,8 +61,8 @@ def list_by_priority(
         )
     if search and search.strip():
         try:
-            key = name_key(search)
-        except IdentifierError:
+            _, key, _ = organization_name(search)
+        except InvalidInput:
             raise InvalidInput(f"nothing to search for in {search!r}", field="search") from None
         stmt = stmt.where(
             or_(
@@ -100,13 +101,7 @@ def create_organization(
     A sales rep's new organization is theirs; others create unowned prospects unless
     ``owner_id`` is given.
     """
-    display = " ".join(name.split())
-    if not display:
-        raise InvalidInput("name must not be empty", field="name")
-    try:
-        key = name_key(display)
-    except IdentifierError as exc:
-        raise InvalidInput(str(exc), field="name") from None
+    display, key, _ = organization_name(name)
     if "owner_id" not in fields and principal.scope("organization", Action.WRITE).value == "own":
         fields["owner_id"] = principal.user_id
     org = Organization(name=display, normalized_name=key, **fields)

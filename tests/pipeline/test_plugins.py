@@ -115,7 +115,12 @@ def test_hooks_are_documented():
     from ogcrm import hookspecs
 
     hooks = [name for name in dir(hookspecs) if name.startswith("ogcrm_")]
-    assert hooks == ["ogcrm_register_cleaners", "ogcrm_register_readers", "ogcrm_register_scorers"]
+    assert hooks == [
+        "ogcrm_register_cleaners",
+        "ogcrm_register_readers",
+        "ogcrm_register_scorers",
+        "ogcrm_register_sources",
+    ]
     for name in hooks:
         doc = getattr(hookspecs, name).__doc__ or ""
         assert "Called" in doc and "Must not" in doc, name

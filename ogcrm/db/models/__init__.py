@@ -43,6 +43,8 @@ from ogcrm.db.models.pipeline import (
     ChangeRecord,
     Dataset,
     DatasetState,
+    MatchDecision,
+    MatchVerdict,
     Severity,
     Source,
 )
@@ -66,6 +68,8 @@ __all__ = [
     "DatasetState",
     "Interaction",
     "InteractionKind",
+    "MatchDecision",
+    "MatchVerdict",
     "Opportunity",
     "OpportunityStage",
     "Order",

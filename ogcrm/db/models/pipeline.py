@@ -135,3 +135,34 @@ class ChangeRecord(IdMixin, Base):
     #: Source row in the dataset's file, for provenance.
     row_number: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class MatchVerdict(enum.StrEnum):
+    SAME = "same"
+    DIFFERENT = "different"
+
+
+class MatchDecision(IdMixin, Base):
+    """A person's word on whether two organization names are one company.
+
+    Keyed by the two normalized name keys (sorted, so the pair has one spelling) and
+    reused by every later import: a confirmed pair merges without asking again, a
+    denied one is never proposed again. Decisions are appended; the latest one for a
+    pair is in force, and the earlier ones stay as history.
+    """
+
+    __tablename__ = "match_decision"
+    __table_args__ = (
+        # sorted by the service in Python's order: a database collation may order
+        # strings differently, so only distinctness is checked here
+        CheckConstraint("left_key <> right_key", name="keys_distinct"),
+        Index("ix_match_decision_pair", "left_key", "right_key", "id"),
+    )
+
+    left_key: Mapped[str] = mapped_column(String(300))
+    right_key: Mapped[str] = mapped_column(String(300))
+    verdict: Mapped[MatchVerdict] = enum_column(MatchVerdict)
+    decided_by_id: Mapped[int | None] = foreign_key("user.id", nullable=True, index=False)
+    dataset_id: Mapped[int | None] = foreign_key("dataset.id", nullable=True, index=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,110 @@
+"""Dates in whatever form the agency wrote them, to ISO ``YYYY-MM-DD``.
+
+Read: ``YYYYMMDD``, ``YYYY-MM-DD`` (with or without a time and milliseconds),
+``M/D/YYYY`` and ``MM/DD/YYYY`` (with or without a time), ``YYYYMM`` and ``YYYY-MM``
+(first of the month), ``YYYYQn`` (first month of the quarter), and Excel serial numbers
+when the source says its dates are serials (``options.excel_dates``). Month fields keep
+the first day of their month. One column may mix forms: values not in the column's most
+common form are recorded as fixed. An impossible date (``20230231``) is an error; a date
+in the future is a warning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+
+import pandas as pd
+
+from ogcrm import hookimpl
+from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog, map_distinct
+
+_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("YYYYMMDD", re.compile(r"(\d{4})(\d{2})(\d{2})")),
+    ("YYYY-MM-DD", re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?Z?")),
+    ("M/D/YYYY", re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: [\d:]+(?: ?[AP]M)?)?")),
+    ("YYYYMM", re.compile(r"(\d{4})(\d{2})")),
+    ("YYYY-MM", re.compile(r"(\d{4})-(\d{1,2})")),
+    ("YYYYQn", re.compile(r"(\d{4})Q([1-4])")),
+    ("YYYY", re.compile(r"(\d{4})")),
+)
+_EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 given Lotus' leap-year bug
+
+
+def parse_date(text: str, *, excel: bool = False) -> tuple[str | None, str, str | None]:
+    """``(iso date or None, form, problem or None)`` for one value."""
+    value = text.strip().upper()
+    if excel and re.fullmatch(r"\d{1,5}(\.\d+)?", value):
+        serial = float(value)
+        return (_EXCEL_EPOCH + dt.timedelta(days=int(serial))).isoformat(), "excel serial", None
+    for form, pattern in _FORMS:
+        m = pattern.fullmatch(value)
+        if not m:
+            continue
+        g = [int(x) for x in m.groups()]
+        try:
+            if form == "M/D/YYYY":
+                day = dt.date(g[2], g[0], g[1])
+            elif form in ("YYYYMM", "YYYY-MM"):
+                day = dt.date(g[0], g[1], 1)
+            elif form == "YYYYQn":
+                day = dt.date(g[0], 3 * g[1] - 2, 1)
+            elif form == "YYYY":
+                day = dt.date(g[0], 1, 1)
+            else:
+                day = dt.date(g[0], g[1], g[2])
+        except ValueError:
+            return None, form, f"impossible date {text.strip()!r}"
+        if day.year < 1800:
+            return None, form, f"date {text.strip()!r} is before 1800"
+        return day.isoformat(), form, None
+    return None, "unknown", f"not a date: {text.strip()!r}"
+
+
+class DateCleaner(Cleaner):
+    name = "dates"
+    kinds = ("date", "month", "year")
+
+    def clean(
+        self, frame: pd.DataFrame, context: CleanContext
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        out = frame.copy()
+        log = IssueLog(self.name)
+        excel = bool(context.options.get("excel_dates"))
+        horizon = (dt.date.today() + dt.timedelta(days=366)).isoformat()
+        for col in context.columns(*self.kinds):
+            raw = out[col]
+            kind = context.kinds[col]
+            parsed = map_distinct(raw, lambda v: parse_date(str(v), excel=excel))
+            present = parsed.notna()
+            iso = parsed.map(lambda p: p[0], na_action="ignore")
+            form = parsed.map(lambda p: p[1], na_action="ignore")
+            problem = parsed.map(lambda p: p[2], na_action="ignore")
+            bad = present & problem.notna()
+            log.add(bad, col, raw, None, "error", problem)
+            good = present & ~bad
+            if good.any():
+                dominant = Counter(form[good]).most_common(1)[0][0]
+                minority = good & (form != dominant)
+                log.add(
+                    minority,
+                    col,
+                    raw,
+                    iso,
+                    "fixed",
+                    "written as " + form.fillna("") + f"; the column is mostly {dominant}",
+                )
+            future = good & (iso > horizon)
+            log.add(future, col, raw, iso, "warning", "date is more than a year in the future")
+            if kind == "month":
+                iso = iso.str[:8] + "01"
+            elif kind == "year":
+                iso = iso.str[:4]
+            out[col] = iso.where(good, None)
+        return out, log.frame()
+
+
+@hookimpl
+def ogcrm_register_cleaners() -> list[type[Cleaner]]:
+    return [DateCleaner]

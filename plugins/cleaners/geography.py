@@ -1,0 +1,124 @@
+"""US states and counties: names, postal codes and FIPS codes, to one form.
+
+States become USPS codes (``Texas``, ``tx``, FIPS ``48`` -> ``TX``). Counties become the
+Census name plus a ``<column>_fips`` column of five digits, from a name (``REEVES``), a
+FIPS code, an agency abbreviation (North Dakota's ``MCK`` -> McKenzie) or, with the
+source option ``county_codes = "alphabetical"``, a county's place in the state's
+alphabetical list (Utah DOGM's ``7`` -> Duchesne). A missing county is taken from the
+API number's county part when there is one. Unknown names are warnings.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from ogcrm_plugins.cleaners._reference import (
+    API_STATE_TO_USPS,
+    counties,
+    county_by_abbreviation,
+    county_key,
+    states,
+)
+
+from ogcrm import hookimpl
+from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog, map_distinct
+
+
+def resolve_county(usps: str, value: str, *, alphabetical: bool = False) -> tuple[str, str] | None:
+    """``(name, 5-digit FIPS)`` for a county written any of the ways agencies write it."""
+    table = counties().get(usps)
+    if not table or not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        number = int(text)
+        if number == 0:
+            return None
+        code = f"{2 * number - 1:03d}" if alphabetical else f"{number:03d}"
+        county = table.get(code)
+    else:
+        county = table.get(county_key(text))
+        if county is None and len(text) <= 4:
+            county = county_by_abbreviation(usps, text)
+    return (county.name, county.fips) if county else None
+
+
+class GeographyCleaner(Cleaner):
+    name = "geography"
+    kinds = ("state", "county")
+
+    def clean(
+        self, frame: pd.DataFrame, context: CleanContext
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        out = frame.copy()
+        log = IssueLog(self.name)
+        lookup = states().usps_by_key
+        for col in context.columns("state"):
+            raw = out[col]
+            usps = map_distinct(raw, lambda v: lookup.get(str(v).strip().upper()))
+            present = raw.notna()
+            log.add(
+                present & usps.notna() & (usps != raw),
+                col,
+                raw,
+                usps,
+                "fixed",
+                "state written as its postal code",
+            )
+            log.add(present & usps.isna(), col, raw, None, "warning", "not a US state")
+            out[col] = usps
+        state = self._row_state(out, context)
+        alphabetical = context.options.get("county_codes") == "alphabetical"
+        for col in context.columns("county"):
+            raw = out[col]
+            zero = raw.str.fullmatch(r"0+", na=False)
+            log.add(zero, col, raw, None, "fixed", "0 means no county given")
+            raw = raw.where(~zero, None)
+            pairs = map_distinct(
+                state.fillna("") + "\x1f" + raw.fillna(""),
+                lambda key: resolve_county(*key.split("\x1f"), alphabetical=alphabetical),
+            )
+            found = pairs.notna()
+            name = pairs.map(lambda p: p[0], na_action="ignore")
+            fips = pairs.map(lambda p: p[1], na_action="ignore")
+            present = raw.notna()
+            log.add(
+                present & found & (name != raw),
+                col,
+                raw,
+                name,
+                "fixed",
+                "county written as its Census name",
+            )
+            unknown = present & ~found
+            log.add(unknown, col, raw, None, "warning", "county not found in " + state.fillna("?"))
+            if "api10" in out:
+                from_api = ~found & out["api10"].notna()
+                api_state = out["api10"].str[:2].map(API_STATE_TO_USPS)
+                derived = map_distinct(
+                    (api_state.fillna("") + "\x1f" + out["api10"].str[2:5]).where(from_api),
+                    lambda key: resolve_county(*key.split("\x1f")),
+                )
+                filled = from_api & derived.notna()
+                d_name = derived.map(lambda p: p[0], na_action="ignore")
+                log.add(filled, col, raw, d_name, "fixed", "county taken from the API number")
+                name = name.where(~filled, d_name)
+                fips = fips.where(~filled, derived.map(lambda p: p[1], na_action="ignore"))
+            out[col] = name.where(name.notna(), None)
+            out[f"{col}_fips"] = fips.where(fips.notna(), None)
+        return out, log.frame()
+
+    @staticmethod
+    def _row_state(out: pd.DataFrame, context: CleanContext) -> pd.Series:
+        """Each row's state: its own state column, else the API number's, else the
+        source's."""
+        state = pd.Series(context.state, index=out.index, dtype=object)
+        if "api10" in out:
+            state = out["api10"].str[:2].map(API_STATE_TO_USPS).fillna(state)
+        if "state" in out:
+            state = out["state"].fillna(state)
+        return state
+
+
+@hookimpl
+def ogcrm_register_cleaners() -> list[type[Cleaner]]:
+    return [GeographyCleaner]
