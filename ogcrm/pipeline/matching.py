@@ -6,8 +6,8 @@ In order of authority:
    sides have one from the same agency: equal ids are the same company, different ids
    are different companies whatever their names;
 2. a person's earlier decision on the pair of name keys (confirmed or denied);
-3. the names: candidates are found by blocking (same first word of the normalized key,
-   or same first four letters, which survives a typo late in the first word) and scored
+3. the names: candidates are found by blocking (same first or second word of the
+   normalized key, or same first four letters) and scored
    with rapidfuzz's normalized Levenshtein ratio. At or above ``same`` the names are one
    company *only if* every word of each has a close partner in the other (an extra word
    such as ``GOM`` or a different number is a different company) and the legal forms do
@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import pandas as pd
 from rapidfuzz import fuzz, process
 
 #: Names scoring at least this (0-100) may be merged without a person.
@@ -85,7 +86,11 @@ def _has_partner(word: str, others: list[str]) -> bool:
 
 
 def forms_compatible(a: str | None, b: str | None) -> bool:
-    return a is None or b is None or a == b
+    """Legal forms that may name one company: equal, one unknown, or a bare ``Co``
+    beside anything but an LLC (a company converted to an LLC is a successor)."""
+    if a is None or b is None or a == b:
+        return True
+    return "co" in (a, b) and "llc" not in (a, b)
 
 
 class OrganizationMatcher:
@@ -120,8 +125,13 @@ class OrganizationMatcher:
 
     @staticmethod
     def _block_keys(key: str) -> set[str]:
-        first = key.split(" ", 1)[0]
-        return {f"w:{first}", f"p:{key[:4]}"}
+        """First word, second word and first four letters: a typo must hit all three
+        to hide a candidate."""
+        words = key.split(" ")
+        blocks = {f"w:{words[0]}", f"p:{key[:4]}"}
+        if len(words) > 1 and len(words[1]) >= 3:
+            blocks.add(f"w2:{words[1]}")
+        return blocks
 
     def match(self, org: OrgName) -> Match:
         for ident in org.ids:
@@ -185,3 +195,33 @@ def _ids_differ(a: OrgName, b: OrgName) -> bool:
         {i for ag, i in a.ids if ag == agency}.isdisjoint({i for ag, i in b.ids if ag == agency})
         for agency in agencies
     )
+
+
+def contact_groups(emails: pd.Series, phones: pd.Series) -> pd.Series:
+    """One group label per row: rows sharing a cleaned e-mail or phone are one person.
+
+    Chains join (row 1 and 2 share an e-mail, 2 and 3 a phone: one group), through a
+    union-find over the distinct keys, so its cost grows with the keys, not the pairs.
+    """
+    parent: dict[int, int] = {}
+
+    def find(i: int) -> int:
+        while parent.setdefault(i, i) != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    positions = range(len(emails))
+    for values in (emails, phones):
+        first_seen: dict[str, int] = {}
+        for pos, value in zip(positions, values.to_numpy(), strict=True):
+            if value is None or (isinstance(value, float) and value != value):
+                continue
+            key = str(value).lower()
+            if key in first_seen:
+                a, b = find(pos), find(first_seen[key])
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+            else:
+                first_seen[key] = pos
+    return pd.Series([find(i) for i in positions], index=emails.index)

@@ -56,22 +56,49 @@ def _run_chain(
     return frame, issues
 
 
-def organization_name(
-    name: str, *, registry: Registry | None = None
-) -> tuple[str, str, list[Correction]]:
-    """``(display name, matching key, corrections)`` for a name a person typed: the key
-    is the one imports compute, so typed and imported names deduplicate alike."""
+@dataclass(frozen=True)
+class OrganizationName:
+    display: str
+    key: str
+    form: str | None
+    corrections: list[Correction]
+
+
+def organization_name(name: str, *, registry: Registry | None = None) -> OrganizationName:
+    """A typed organization name as imports see it: display name, matching key and legal
+    form, so typed and imported names deduplicate alike."""
     frame, issues = _run_chain("operator_name", [name], None, registry)
     display = frame["operator_name"].iloc[0]
     if display is None or pd.isna(display):
         raise InvalidInput("name must not be empty", field="name")
+    form = frame["operator_name_form"].iloc[0]
     corrections = [
         Correction("name", str(r.original), r.corrected, r.cleaner, r.message)
         for part in issues
         for r in part.itertuples(index=False)
         if r.severity == "fixed"
     ]
-    return str(display), str(frame["operator_name_key"].iloc[0]), corrections
+    return OrganizationName(
+        str(display),
+        str(frame["operator_name_key"].iloc[0]),
+        form if isinstance(form, str) else None,
+        corrections,
+    )
+
+
+def organization_keys(
+    names: Sequence[str], *, registry: Registry | None = None
+) -> list[tuple[str | None, str | None]]:
+    """``(key, legal form)`` for many names in one pass of the chain (a CRM's worth of
+    organizations at once when a matcher is loaded)."""
+    if not names:
+        return []
+    frame, _ = _run_chain("operator_name", names, None, registry)
+    keys = frame["operator_name_key"].astype(object).where(frame["operator_name_key"].notna(), None)
+    forms = (
+        frame["operator_name_form"].astype(object).where(frame["operator_name_form"].notna(), None)
+    )
+    return list(zip(keys.tolist(), forms.tolist(), strict=True))
 
 
 def clean_field_values(

@@ -61,7 +61,7 @@ def list_by_priority(
         )
     if search and search.strip():
         try:
-            _, key, _ = organization_name(search)
+            key = organization_name(search).key
         except InvalidInput:
             raise InvalidInput(f"nothing to search for in {search!r}", field="search") from None
         stmt = stmt.where(
@@ -101,7 +101,8 @@ def create_organization(
     A sales rep's new organization is theirs; others create unowned prospects unless
     ``owner_id`` is given.
     """
-    display, key, _ = organization_name(name)
+    cleaned = organization_name(name)
+    display, key = cleaned.display, cleaned.key
     if "owner_id" not in fields and principal.scope("organization", Action.WRITE).value == "own":
         fields["owner_id"] = principal.user_id
     org = Organization(name=display, normalized_name=key, **fields)

@@ -3,9 +3,11 @@
 For a name column ``operator_name`` the cleaner adds ``operator_name_key`` (upper case,
 ``&`` as ``AND``, punctuation folded, common abbreviations spelled out, legal suffixes
 removed) and ``operator_name_form`` (the legal form the suffixes named: ``corp``,
-``llc``, ``lp``, ``ltd``; ``Co``/``Company`` name no form). Deduplication compares keys
-and refuses to merge two different legal forms automatically (``NCX Company, L.L.C.``
-and ``NCX Company, Inc.`` are successor entities, not one company).
+``llc``, ``lp``, ``ltd``, or ``co`` for a bare ``Co``/``Company``). Deduplication
+compares keys and refuses to merge two different legal forms automatically (``NCX
+Company, L.L.C.`` and ``NCX Company, Inc.`` are successor entities, not one company);
+``co`` goes with any form but ``llc``, since ``Hunt Oil Co.`` may be written without its
+``Inc.``, while a ``Company`` that became an ``LLC`` is a successor.
 
 A name cut short by an agency's field width (Ohio's ``ENERVEST OPERATING L``) is
 flagged as a warning and keyed without its dangling fragment, so it still meets
@@ -33,8 +35,8 @@ LEGAL_SUFFIXES: dict[str, str | None] = {
     "LTD": "ltd",
     "LIMITED": "ltd",
     "PLC": "corp",
-    "CO": None,
-    "COMPANY": None,
+    "CO": "co",
+    "COMPANY": "co",
 }
 _SUFFIX_RE = re.compile(
     r"(?:\s+(?:"
@@ -99,10 +101,7 @@ def name_key(name: str) -> tuple[str, str | None, bool]:
     truncated = False
     match = _SUFFIX_RE.search(text)
     if match and match.start() > 0:
-        for word in reversed(match.group(0).split()):
-            form = LEGAL_SUFFIXES.get(word) or form
-            if form:
-                break
+        form = LEGAL_SUFFIXES.get(match.group(0).split()[-1])  # the last one names it
         text = text[: match.start()]
     else:
         words = text.split(" ")

@@ -96,7 +96,9 @@ class CoordinateCleaner(Cleaner):
             log.add(unsigned, lon_col, raw_lon, -lon, "fixed", "longitude sign restored (west)")
             lon = lon.where(~unsigned, -lon)
             if lat_col == "latitude" and {"utm_easting", "utm_northing"} <= set(out.columns):
-                lat, lon = self._from_utm(out, lat, lon, datum, log)
+                lat, lon = self._from_utm(
+                    out, lat, lon, datum, context.options.get("utm_zone"), log
+                )
             self._check_state(out, context, lat_col, lat, lon, log)
             out[lat_col], out[lon_col] = lat.astype("float64"), lon.astype("float64")
         if "latitude" in out:
@@ -107,13 +109,17 @@ class CoordinateCleaner(Cleaner):
 
     @staticmethod
     def _from_utm(
-        out: pd.DataFrame, lat: pd.Series, lon: pd.Series, datum: str, log: IssueLog
+        out: pd.DataFrame,
+        lat: pd.Series,
+        lon: pd.Series,
+        datum: str,
+        default_zone: object,
+        log: IssueLog,
     ) -> tuple[pd.Series, pd.Series]:
         east, north = _number(out["utm_easting"]), _number(out["utm_northing"])
+        zone = pd.Series(float(default_zone or "nan"), index=out.index)
         if "utm_zone" in out:
-            zone = pd.to_numeric(out["utm_zone"], errors="coerce")
-        else:
-            zone = pd.Series(np.nan, index=out.index)
+            zone = pd.to_numeric(out["utm_zone"], errors="coerce").fillna(zone)
         usable = lat.isna() & lon.isna() & (east > 0) & (north > 0) & zone.between(1, 60)
         if not usable.any():
             return lat, lon

@@ -81,13 +81,16 @@ class GeographyCleaner(Cleaner):
             name = pairs.map(lambda p: p[0], na_action="ignore")
             fips = pairs.map(lambda p: p[1], na_action="ignore")
             present = raw.notna()
+            # a change of case is not a correction; a code or abbreviation read is
+            spelled = raw.str.upper().str.replace(r"\s+(COUNTY|PARISH)$", "", regex=True)
+            translated = name.str.upper() != spelled
             log.add(
-                present & found & (name != raw),
+                present & found & translated,
                 col,
                 raw,
                 name,
                 "fixed",
-                "county written as its Census name",
+                "county code read as its name",
             )
             unknown = present & ~found
             log.add(unknown, col, raw, None, "warning", "county not found in " + state.fillna("?"))

@@ -124,7 +124,7 @@ class TestCompanyName:
             ("ANADARKO E&P ONSHORE LLC", "ANADARKO EXPLORATION AND PRODUCTION ONSHORE", "llc"),
             ("CHEVRON U. S. A. INC.", "CHEVRON USA", "corp"),
             ("NCX Company, L.L.C.", "NCX", "llc"),
-            ("Hunt Oil Co.", "HUNT OIL", None),
+            ("Hunt Oil Co.", "HUNT OIL", "co"),
             ("TRIO CONSULTING & MANAGEMENT,LLC", "TRIO CONSULTING AND MANAGEMENT", "llc"),
         ],
     )
