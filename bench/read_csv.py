@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from permits_file import generate
 
 CHILD = r"""
 import json, resource, sys, time
@@ -42,23 +43,6 @@ elapsed = time.perf_counter() - start
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"rows": rows, "seconds": elapsed, "peak_mb": peak_mb}))
 """
-
-
-def generate(path: Path, rows: int) -> None:
-    rng = random.Random(42)
-    counties = ["ANDREWS", "MIDLAND", "REEVES", "LOVING", "WARD", "HOWARD", "MARTIN"]
-    operators = [f"OPERATOR {i} {s}" for i in range(400) for s in ("LLC", "INC.", "L.P.")]
-    with path.open("w", encoding="utf-8") as fh:
-        fh.write(
-            "permit_number,api,operator_number,operator_name,county,lease_name,issued_date,total_depth,latitude,longitude\n"
-        )
-        for i in range(rows):
-            fh.write(
-                f"{900000 + i},42-{rng.randint(1, 500):03d}-{rng.randint(0, 99999):05d},{rng.randint(1, 999999):06d},"
-                f'"{rng.choice(operators)}",{rng.choice(counties)},"LEASE {rng.randint(1, 5000)} UNIT",'
-                f"2025{rng.randint(1, 12):02d}{rng.randint(1, 28):02d},{rng.randint(3000, 21000)},"
-                f"{rng.uniform(31, 33):.7f},{rng.uniform(-104, -101):.7f}\n"
-            )
 
 
 def run(path: Path, mode: str, chunk_rows: int) -> dict[str, float]:

@@ -194,12 +194,23 @@ def map_distinct(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
     for every row by its code, is what keeps name and date cleaning vectorized.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if len(uniques) == 0:
-        return pd.Series([None] * len(values), index=values.index, dtype=object)
     results = np.empty(len(uniques) + 1, dtype=object)
-    results[:-1] = [func(u) for u in uniques]
+    results[:-1] = [func(u) for u in uniques.tolist()]
     results[-1] = None  # code -1: missing
     return pd.Series(results[codes], index=values.index, dtype=object)
+
+
+def map_distinct_columns(
+    values: pd.Series, func: Callable[[Any], tuple[Any, ...]], width: int
+) -> tuple[pd.Series, ...]:
+    """Like :func:`map_distinct` for a ``func`` returning a tuple of ``width`` results:
+    one Series per position, spread by code without a Python call per row."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = [func(u) for u in uniques.tolist()] + [(None,) * width]  # last: missing (-1)
+    return tuple(
+        pd.Series(np.array(column, dtype=object)[codes], index=values.index, dtype=object)
+        for column in zip(*results, strict=True)
+    )
 
 
 def empty_issues() -> pd.DataFrame:

@@ -12,15 +12,59 @@ An unknown state code, county ``000`` or a digit count no form has is an error.
 
 from __future__ import annotations
 
-import numpy as np
+import re
+
 import pandas as pd
 from ogcrm_plugins.cleaners._reference import USPS_TO_API_STATE, VALID_API_STATES
 
 from ogcrm import hookimpl
-from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog
+from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog, map_distinct_columns
 
-_EXCEL_NUMBER = r"\d(?:\.\d+)?[eE]\+?\d{1,2}|\d+\.0*"
+_EXCEL_RE = re.compile(r"\d(?:\.\d+)?[eE]\+?\d{1,2}|\d+\.0*")
+_NON_DIGITS = re.compile(r"\D+")
+_DROP_ASCII_NON_DIGITS = {c: None for c in range(128) if not chr(c).isdigit()}
 _PART_WIDTHS = {"api_state": 2, "api_county": 3, "api_well": 5, "api_sidetrack": 2}
+
+
+def read_api(
+    text: str, state: str | None, *, state_implied: bool = False
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """``(api10, api14, severity, message)`` for one written API number.
+
+    ``state`` is the source's API state code; ``state_implied`` says the column holds
+    county + well only (Texas RRC's 8 digits), so adding the state is no correction.
+    """
+    value = text.strip()
+    fixed: str | None = None
+    if ("." in value or "E" in value or "e" in value) and _EXCEL_RE.fullmatch(value):
+        value = str(int(float(value)))
+        fixed = "written as a spreadsheet number"
+    digits = value.translate(_DROP_ASCII_NON_DIGITS)
+    if not digits.isascii() or not digits.isdigit():
+        digits = _NON_DIGITS.sub("", digits)
+    n = len(digits)
+    api14: str | None = None
+    if state and not state_implied and n == 10 and not digits.startswith(state):
+        # Colorado's API column: county + well + sidetrack, without the state code
+        api10, api14 = state + digits[:8], state + digits + "00"
+        fixed = f"state code {state} added (county, well, sidetrack)"
+    elif n in (10, 12, 14):
+        api10 = digits[:10]
+        api14 = digits if n == 14 else digits + "00" if n == 12 else None
+    elif state and n in (6, 7, 8):
+        api10 = state + digits.zfill(8)
+        if n < 8:
+            fixed = "leading zeros restored; state code implied by the source"
+        elif not state_implied:
+            fixed = f"state code {state} implied by the source"
+    else:
+        expected = "expected 10, 12 or 14" + ("" if state else " (or 8 with the state known)")
+        return None, None, "error", f"API number has {n} digits; {expected}"
+    if api10[:2] not in VALID_API_STATES:
+        return None, None, "error", f"unknown API state code {api10[:2]}"
+    if api10[2:5] == "000":
+        return None, None, "error", "API county code 000 does not exist"
+    return api10, api14, "fixed" if fixed else None, fixed
 
 
 class ApiNumberCleaner(Cleaner):
@@ -50,7 +94,8 @@ class ApiNumberCleaner(Cleaner):
         if {"api_county", "api_well"} <= columns.keys():
             a10, a14 = self._parts(out, columns, state, log)
             api10, api14 = api10.fillna(a10), api14.fillna(a14)
-        self._validate(api10, columns, out, log)
+        if "api" not in columns and "api_county_sequence" not in columns:
+            self._validate(api10, columns, out, log)
         out["api10"] = api10.where(api10.notna(), None)
         out["api14"] = api14.where(api14.notna() & api10.notna(), None)
         return out, log.frame()
@@ -64,64 +109,13 @@ class ApiNumberCleaner(Cleaner):
         *,
         state_implied: bool = False,
     ) -> tuple[pd.Series, pd.Series]:
-        present = raw.notna()
-        excel = raw.str.fullmatch(_EXCEL_NUMBER, na=False)
-        digits = raw.str.replace(r"\D", "", regex=True)
-        if excel.any():
-            as_int = pd.to_numeric(raw[excel], errors="coerce")
-            fixed = as_int.dropna().astype("int64").astype(str)
-            digits.loc[fixed.index] = fixed
-            log.add(excel, col, raw, digits, "fixed", "written as a spreadsheet number")
-        n = digits.str.len()
-        api10 = pd.Series(None, index=raw.index, dtype=object)
-        api14 = pd.Series(None, index=raw.index, dtype=object)
-        full = present & n.isin([10, 12, 14])
-        starts_with_state = digits.str[:2] == state if state else pd.Series(True, index=raw.index)
-        if state and not state_implied:
-            # ten digits that do not start with the source's state code are Colorado's
-            # county + well + sidetrack form
-            no_state = present & (n == 10) & ~starts_with_state
-            full = full & ~no_state
-            api10[no_state] = state + digits[no_state].str[:8]
-            api14[no_state] = state + digits[no_state] + "00"
-            log.add(
-                no_state,
-                col,
-                raw,
-                api10,
-                "fixed",
-                f"state code {state} added (county, well, sidetrack)",
-            )
-        api10[full] = digits[full].str[:10]
-        api14[full & (n == 14)] = digits[full & (n == 14)]
-        api14[full & (n == 12)] = digits[full & (n == 12)] + "00"
-        if state:
-            short = present & n.isin([6, 7, 8]) & ~full
-            api10[short] = state + digits[short].str.zfill(8)
-            # eight digits in a county+well column are that column's form, not a fault;
-            # fewer are an integer that lost its leading zeros
-            lost = short & (n < 8) if state_implied else short
-            message = pd.Series(
-                np.where(
-                    n[lost] == 8,
-                    f"state code {state} implied by the source",
-                    "leading zeros restored; state code implied by the source",
-                ),
-                index=n[lost].index,
-            ).reindex(raw.index)
-            log.add(lost, col, raw, api10, "fixed", message)
-        bad = present & api10.isna()
-        log.add(
-            bad,
-            col,
-            raw,
-            None,
-            "error",
-            "API number has "
-            + n.fillna(0).astype(int).astype(str)
-            + " digits; expected 10, 12 or 14"
-            + ("" if state else " (or 8 with the state known)"),
+        api10, api14, severity, message = map_distinct_columns(
+            raw, lambda v: read_api(str(v), state, state_implied=state_implied), 4
         )
+        for level in ("fixed", "error"):
+            log.add(
+                severity == level, col, raw, api10 if level == "fixed" else None, level, message
+            )
         return api10, api14
 
     @staticmethod

@@ -21,7 +21,7 @@ import re
 import pandas as pd
 
 from ogcrm import hookimpl
-from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog, map_distinct
+from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog, map_distinct_columns
 
 #: Trailing words naming a legal form (after punctuation is folded to spaces), by form.
 LEGAL_SUFFIXES: dict[str, str | None] = {
@@ -123,11 +123,11 @@ class CompanyNameCleaner(Cleaner):
         out = frame.copy()
         log = IssueLog(self.name)
         for col in context.columns(*self.kinds):
-            keyed = map_distinct(out[col], name_key)
-            present = keyed.notna()
-            out[f"{col}_key"] = keyed.map(lambda k: k[0], na_action="ignore")
-            out[f"{col}_form"] = keyed.map(lambda k: k[1], na_action="ignore")
-            truncated = keyed.map(lambda k: k[2], na_action="ignore").fillna(False).astype(bool)
+            key, form, truncated = map_distinct_columns(out[col], name_key, 3)
+            present = out[col].notna()
+            out[f"{col}_key"] = key
+            out[f"{col}_form"] = form
+            truncated = truncated.fillna(False).astype(bool)
             log.add(
                 present & truncated,
                 col,

@@ -18,7 +18,7 @@ from collections import Counter
 import pandas as pd
 
 from ogcrm import hookimpl
-from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog, map_distinct
+from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog, map_distinct_columns
 
 _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("YYYYMMDD", re.compile(r"(\d{4})(\d{2})(\d{2})")),
@@ -76,11 +76,10 @@ class DateCleaner(Cleaner):
         for col in context.columns(*self.kinds):
             raw = out[col]
             kind = context.kinds[col]
-            parsed = map_distinct(raw, lambda v: parse_date(str(v), excel=excel))
-            present = parsed.notna()
-            iso = parsed.map(lambda p: p[0], na_action="ignore")
-            form = parsed.map(lambda p: p[1], na_action="ignore")
-            problem = parsed.map(lambda p: p[2], na_action="ignore")
+            iso, form, problem = map_distinct_columns(
+                raw, lambda v: parse_date(str(v), excel=excel), 3
+            )
+            present = raw.notna()
             bad = present & problem.notna()
             log.add(bad, col, raw, None, "error", problem)
             good = present & ~bad

@@ -10,6 +10,9 @@ API number's county part when there is one. Unknown names are warnings.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pandas as pd
 from ogcrm_plugins.cleaners._reference import (
     API_STATE_TO_USPS,
@@ -20,7 +23,13 @@ from ogcrm_plugins.cleaners._reference import (
 )
 
 from ogcrm import hookimpl
-from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog, map_distinct
+from ogcrm.pipeline.contracts import (
+    CleanContext,
+    Cleaner,
+    IssueLog,
+    map_distinct,
+    map_distinct_columns,
+)
 
 
 def resolve_county(usps: str, value: str, *, alphabetical: bool = False) -> tuple[str, str] | None:
@@ -40,6 +49,33 @@ def resolve_county(usps: str, value: str, *, alphabetical: bool = False) -> tupl
         if county is None and len(text) <= 4:
             county = county_by_abbreviation(usps, text)
     return (county.name, county.fips) if county else None
+
+
+def _resolve_many(
+    state: pd.Series, county: pd.Series, alphabetical: bool
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """``(name, fips, translated)`` per row, resolved once per distinct (state, county).
+
+    ``translated`` is whether the name differs from what was written other than by case
+    (``MCK`` -> McKenzie is a correction worth showing; ``ASHLAND`` -> Ashland is not).
+    """
+
+    def one(pair: tuple[Any, Any]) -> tuple[str | None, str | None, bool]:
+        usps, value = pair
+        if not isinstance(usps, str) or not isinstance(value, str):
+            return None, None, False
+        hit = resolve_county(usps, value, alphabetical=alphabetical)
+        if hit is None:
+            return None, None, False
+        spelled = re.sub(r"\s+(COUNTY|PARISH)$", "", value.strip().upper())
+        return hit[0], hit[1], hit[0].upper() != spelled
+
+    states_present = state.dropna().unique()
+    if len(states_present) <= 1:  # the usual case: one state per file, keyed by county
+        usps = states_present[0] if len(states_present) else None
+        return map_distinct_columns(county, lambda v: one((usps, v)), 3)
+    pairs = pd.Series(list(zip(state, county, strict=True)), index=county.index, dtype=object)
+    return map_distinct_columns(pairs, one, 3)
 
 
 class GeographyCleaner(Cleaner):
@@ -73,19 +109,11 @@ class GeographyCleaner(Cleaner):
             zero = raw.str.fullmatch(r"0+", na=False)
             log.add(zero, col, raw, None, "fixed", "0 means no county given")
             raw = raw.where(~zero, None)
-            pairs = map_distinct(
-                state.fillna("") + "\x1f" + raw.fillna(""),
-                lambda key: resolve_county(*key.split("\x1f"), alphabetical=alphabetical),
-            )
-            found = pairs.notna()
-            name = pairs.map(lambda p: p[0], na_action="ignore")
-            fips = pairs.map(lambda p: p[1], na_action="ignore")
+            name, fips, translated = _resolve_many(state, raw, alphabetical)
+            found = name.notna()
             present = raw.notna()
-            # a change of case is not a correction; a code or abbreviation read is
-            spelled = raw.str.upper().str.replace(r"\s+(COUNTY|PARISH)$", "", regex=True)
-            translated = name.str.upper() != spelled
             log.add(
-                present & found & translated,
+                present & found & translated.fillna(False).astype(bool),
                 col,
                 raw,
                 name,
@@ -96,16 +124,14 @@ class GeographyCleaner(Cleaner):
             log.add(unknown, col, raw, None, "warning", "county not found in " + state.fillna("?"))
             if "api10" in out:
                 from_api = ~found & out["api10"].notna()
-                api_state = out["api10"].str[:2].map(API_STATE_TO_USPS)
-                derived = map_distinct(
-                    (api_state.fillna("") + "\x1f" + out["api10"].str[2:5]).where(from_api),
-                    lambda key: resolve_county(*key.split("\x1f")),
-                )
-                filled = from_api & derived.notna()
-                d_name = derived.map(lambda p: p[0], na_action="ignore")
-                log.add(filled, col, raw, d_name, "fixed", "county taken from the API number")
-                name = name.where(~filled, d_name)
-                fips = fips.where(~filled, derived.map(lambda p: p[1], na_action="ignore"))
+                if from_api.any():
+                    api = out["api10"].where(from_api)
+                    api_state = api.str[:2].map(API_STATE_TO_USPS)
+                    d_name, d_fips, _ = _resolve_many(api_state, api.str[2:5], False)
+                    filled = from_api & d_name.notna()
+                    log.add(filled, col, raw, d_name, "fixed", "county taken from the API number")
+                    name = name.where(~filled, d_name)
+                    fips = fips.where(~filled, d_fips)
             out[col] = name.where(name.notna(), None)
             out[f"{col}_fips"] = fips.where(fips.notna(), None)
         return out, log.frame()
