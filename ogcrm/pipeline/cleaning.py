@@ -45,7 +45,8 @@ class CleanRun:
     registry: Registry
     filename: str = "file"
     counts: Counter[str] = field(default_factory=Counter)
-    issue_counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    #: (cleaner, column, severity, message) -> issues
+    issue_counts: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.context = clean_context(self.source)
@@ -71,7 +72,7 @@ class CleanRun:
         self.counts.update(outcome.value_counts().to_dict())
         self.counts["rows_read"] += len(frame)
         if len(issues):
-            grouped = issues.groupby(["cleaner", "column", "severity"]).size()
+            grouped = issues.groupby(["cleaner", "column", "severity", "message"]).size()
             self.issue_counts.update({k: int(v) for k, v in grouped.items()})
         return CleanedChunk(frame, original, issues, outcome)
 

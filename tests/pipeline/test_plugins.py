@@ -155,3 +155,43 @@ class TestCli:
         result = CliRunner().invoke(main, ["sniff", str(bad)])
         assert result.exit_code == 1
         assert "broken.csv, row 2, column 3: has 3 fields, expected 2" in result.output
+
+
+class TestCleanCommand:
+    def test_real_file_counts_add_up_and_corrections_are_shown(self, shared_data: Path):
+        path = shared_data / "real" / "nd-dmr-monthly-production-2023-05.xlsx"
+        result = CliRunner().invoke(main, ["clean", str(path), "--json", "--examples", "1"])
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.output)
+        assert out["source"] == "nd-dmr-production"
+        counts = out["counts"]
+        assert (
+            counts["rows_read"]
+            == 1699
+            == sum(counts[k] for k in ("clean", "fixed", "quarantined", "duplicate"))
+        )
+        nulls = next(
+            i
+            for i in out["issues"]
+            if (i["column"], i["message"]) == ("oil_bbl", "missing-value code read as empty")
+        )
+        assert nulls["count"] == 15 and nulls["examples"][0]["original"] == "NULL"
+
+    def test_unknown_file_gets_a_suggested_mapping(self, tmp_path: Path):
+        path = tmp_path / "mine.csv"
+        path.write_text("Operator Name,API #,Spud Date\nAcme Oil Co.,42-123-45678,1/2/2024\n")
+        result = CliRunner().invoke(main, ["clean", str(path), "--state", "TX"])
+        assert result.exit_code == 0, result.output
+        assert "source generic" in result.output
+        assert "operator_name='Operator Name', api='API #', spud_date='Spud Date'" in result.output
+
+    def test_unknown_source_is_refused(self, tmp_path: Path):
+        path = tmp_path / "x.csv"
+        path.write_text("a,b\n1,2\n")
+        result = CliRunner().invoke(main, ["clean", str(path), "--source", "nope"])
+        assert result.exit_code == 1 and "unknown source 'nope'" in result.output
+
+    def test_sources_lists_every_agency_dataset(self):
+        result = CliRunner().invoke(main, ["sources", "--json"])
+        names = {r["name"] for r in json.loads(result.output)}
+        assert {"tx-rrc-permits", "nd-dmr-production", "ut-dogm-wells", "boem-companies"} <= names
