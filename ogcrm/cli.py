@@ -470,10 +470,22 @@ def fields(as_json: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", "source_name", help="Source name (default: found from the columns).")
 @click.option("--state", help="USPS state the file implies, for a generic source.")
+@click.option(
+    "--map",
+    "overrides",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Map a canonical field to a column (repeatable); edits the suggested mapping.",
+)
 @click.option("--examples", default=3, show_default=True, help="Corrections shown per issue kind.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def clean(
-    file: Path, source_name: str | None, state: str | None, examples: int, as_json: bool
+    file: Path,
+    source_name: str | None,
+    state: str | None,
+    overrides: tuple[str, ...],
+    examples: int,
+    as_json: bool,
 ) -> None:
     """Run a source's cleaner chain over FILE without storing anything.
 
@@ -502,6 +514,8 @@ def clean(
             head = next(read_file(file, registry, sniff=verdict, chunk_rows=50))
             columns = [str(c) for c in head.frame.columns]
             spec = match_source(columns, registry.sources) or generic_source(columns, state=state)
+        if overrides:
+            spec = _edited_mapping(spec, overrides)
         run = CleanRun(spec, registry, file.name)
         samples: dict[tuple[str, str, str, str], list[dict[str, object]]] = defaultdict(list)
         for cleaned in run.clean_all(read_file(file, registry, options=dict(spec.reader_options))):
@@ -553,6 +567,27 @@ def clean(
         )
         for ex in issue["examples"]:
             click.echo(f"      row {ex['row']}: {ex['original']!r} -> {ex['corrected']!r}")
+
+
+def _edited_mapping(spec: Any, overrides: tuple[str, ...]) -> Any:
+    """The source with ``FIELD=COLUMN`` pairs applied (``FIELD=`` removes a field)."""
+    from dataclasses import replace
+
+    from ogcrm.pipeline.fields import BY_NAME
+
+    mapping = dict(spec.mapping)
+    for item in overrides:
+        field, sep, column = item.partition("=")
+        if not sep or field not in BY_NAME:
+            raise click.BadParameter(
+                f"{item!r}: expected FIELD=COLUMN with a field from `ogcrm fields`",
+                param_hint="--map",
+            )
+        if column:
+            mapping[field] = column
+        else:
+            mapping.pop(field, None)
+    return replace(spec, mapping=mapping)
 
 
 # --------------------------------------------------------------------------- demo

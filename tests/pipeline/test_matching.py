@@ -125,3 +125,24 @@ def test_contacts_sharing_an_email_or_phone_are_one_person():
     groups = contact_groups(emails, phones).tolist()
     assert groups[0] == groups[1] == groups[2]
     assert len({groups[0], groups[3], groups[4]}) == 3
+
+
+def test_an_existing_contact_is_found_by_cleaned_email_or_phone(db):
+    from ogcrm.services.contacts import create_contact
+    from ogcrm.services.matching import find_contact
+
+    principal = system_principal("test")
+    with db.unit_of_work() as session:
+        org_id = create_organization(session, principal, name="Acme Oil Co.").id
+        contact_id = create_contact(
+            session,
+            principal,
+            organization_id=org_id,
+            full_name="Dana Cole",
+            emails=["dana@acmeoil.com"],
+            phones=["432-555-0100"],
+        ).id
+    with db.read() as session:
+        assert find_contact(session, org_id, email="Dana@ACMEOIL.com").id == contact_id
+        assert find_contact(session, org_id, phone="(432) 555-0100").id == contact_id
+        assert find_contact(session, org_id, email="other@acmeoil.com") is None

@@ -185,6 +185,20 @@ class TestCleanCommand:
         assert "source generic" in result.output
         assert "operator_name='Operator Name', api='API #', spud_date='Spud Date'" in result.output
 
+    def test_suggested_mapping_can_be_edited(self, tmp_path: Path):
+        path = tmp_path / "mine.csv"
+        path.write_text("Operator Name,Well,Spud Date\nAcme Oil Co.,42-123-45678,1/2/2024\n")
+        result = CliRunner().invoke(
+            main, ["clean", str(path), "--map", "api=Well", "--map", "spud_date=", "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["mapping"] == {
+            "operator_name": "Operator Name",
+            "api": "Well",
+        }
+        bad = CliRunner().invoke(main, ["clean", str(path), "--map", "nonsense=Well"])
+        assert bad.exit_code == 2 and "FIELD=COLUMN" in bad.output
+
     def test_unknown_source_is_refused(self, tmp_path: Path):
         path = tmp_path / "x.csv"
         path.write_text("a,b\n1,2\n")
