@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ogcrm.auth.principal import Principal
@@ -108,13 +108,18 @@ def find_contact(
     email: str | None = None,
     phone: str | None = None,
 ) -> Contact | None:
-    """The organization's contact with this e-mail or phone (compared cleaned), if any."""
+    """The organization's contact with this e-mail (cleaned, compared without case) or
+    phone (cleaned to E.164), if any."""
     if email:
         address, _ = clean_one("contact_email", email)
         hit = session.scalars(
             select(Contact)
             .join(ContactEmail, ContactEmail.contact_id == Contact.id)
-            .where(Contact.organization_id == organization_id, ContactEmail.address == address)
+            .where(
+                Contact.organization_id == organization_id,
+                # a local part's case almost never tells two people apart
+                func.lower(ContactEmail.address) == str(address).lower(),
+            )
         ).first()
         if hit is not None:
             return hit
