@@ -1,0 +1,1 @@
+"""Prioritization rules: JSON-logic evaluation, compilation to SQL, validation, scoring."""
