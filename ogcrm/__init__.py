@@ -27,6 +27,8 @@ _CONTRACT = {
     "ReaderError",
     "CleanContext",
     "IssueLog",
+    "Feature",
+    "FeatureContext",
 }
 
 

@@ -40,6 +40,10 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "ogcrm_plugins.cleaners.coordinates",
     "ogcrm_plugins.cleaners.contact_points",
     "ogcrm_plugins.sources",
+    "ogcrm_plugins.scorers.permits",
+    "ogcrm_plugins.scorers.wells",
+    "ogcrm_plugins.scorers.production",
+    "ogcrm_plugins.scorers.activity",
 )
 
 
@@ -148,6 +152,15 @@ def build_registry(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> Registr
                 )
             registry.sources[spec.name] = spec
             registry.provided_by[("source", spec.name)] = impl.plugin_name
+    seen: dict[str, str] = {}
+    for name, scorer in registry.scorers.items():
+        for feature in scorer().features():
+            if feature.name in seen:
+                raise PluginConflict(
+                    f"feature {feature.name!r} is provided by both scorers {seen[feature.name]!r} "
+                    f"and {name!r}"
+                )
+            seen[feature.name] = name
     return registry
 
 

@@ -298,12 +298,72 @@ class SourceSpec:
         return spec.get("unit") if isinstance(spec, Mapping) else None
 
 
+#: The types a feature may have, as rules see them.
+FEATURE_TYPES = ("number", "string", "list")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A named, typed, documented value per organization that rules can refer to.
+
+    ``default`` is the value for an organization the scorer's query has no row for (a
+    count is 0); None leaves it without a value (JSON-logic's null). Lists are carried
+    in SQL as ``,a,b,`` (``,`` when empty).
+    """
+
+    name: str
+    type: str
+    description: str
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class FeatureContext:
+    """What a scorer's query may use: the database's tables by name (``permit``,
+    ``well``, ``production_report``, ``organization``, ``interaction``, ``task``,
+    ``opportunity``, ``organization_tag``, ``tag``), the moment scores are computed for,
+    and portable SQL helpers. Table and column names are part of the plugin contract."""
+
+    tables: Mapping[str, Any]
+    now: Any  # datetime.datetime, aware UTC
+    dialect: str
+
+    def days_since(self, column: Any) -> Any:
+        """Whole days from ``column`` (a timestamp) to ``now``."""
+        from sqlalchemy import Integer, cast, func, literal
+
+        if self.dialect == "sqlite":
+            now = literal(self.now.replace(tzinfo=None).isoformat(sep=" "))
+            return cast(func.julianday(now) - func.julianday(column), Integer)
+        return func.floor(func.extract("epoch", literal(self.now) - column) / 86400)
+
+    def list_of(self, column: Any) -> Any:
+        """An aggregate of ``column``'s values as the ``,a,b,`` list form."""
+        from sqlalchemy import func, literal
+
+        return literal(",").concat(func.aggregate_strings(column, ",")).concat(literal(","))
+
+
 class Scorer(ABC):
-    """Contributes named, typed features per organization, computed from merged data."""
+    """Contributes named, typed features per organization, computed in SQL from merged
+    data and CRM activity.
+
+    Contract:
+        - :meth:`features` declares every feature (name unique across all scorers).
+        - :meth:`query` returns one SELECT with a column ``organization_id`` and one
+          column per declared feature, at most one row per organization; rows for
+          organizations it knows nothing about may be left out (their features take
+          the default).
+        - Set-based: no Python per organization, no writes.
+    """
 
     name: ClassVar[str]
     version: ClassVar[str] = "1"
 
     @abstractmethod
-    def features(self) -> Mapping[str, Any]:
-        """Feature name -> definition (type, description, SQL expression)."""
+    def features(self) -> list[Feature]:
+        """The features this scorer provides."""
+
+    @abstractmethod
+    def query(self, context: FeatureContext) -> Any:
+        """The SELECT computing them (``organization_id`` + one column per feature)."""
