@@ -1,0 +1,188 @@
+"""``ogcrm sources``, ``ogcrm fields`` and ``ogcrm clean``: sources and the cleaner
+chain from the command line (registered on the main group by :mod:`ogcrm.cli`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def sources(as_json: bool) -> None:
+    """List the sources (agency dataset kinds): reader, state, mapped fields, cleaners."""
+    from ogcrm.plugins import default_registry
+
+    registry = default_registry()
+    rows = [
+        {
+            "name": spec.name,
+            "title": spec.title,
+            "agency": spec.agency,
+            "state": spec.state,
+            "reader": spec.reader,
+            "fields": {f: spec.raw_column(f) for f in spec.mapping},
+            "cleaners": list(spec.cleaners),
+            "precedence": spec.precedence,
+            "plugin": registry.provided_by[("source", spec.name)],
+        }
+        for spec in registry.sources.values()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['name']:<26} {row['title']}  [{row['reader']}, {row['state'] or '-'}, "
+            f"{len(row['fields'])} fields]"
+        )
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def fields(as_json: bool) -> None:
+    """List the canonical fields sources map their columns to."""
+    from ogcrm.pipeline.fields import FIELDS
+
+    rows = [
+        {
+            "name": f.name,
+            "entity": f.entity,
+            "kind": f.kind,
+            "unit": f.unit,
+            "description": f.description,
+        }
+        for f in FIELDS
+    ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        click.echo(f"{row['name']:<22} {row['entity']:<13} {row['kind']:<20} {row['description']}")
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", "source_name", help="Source name (default: found from the columns).")
+@click.option("--state", help="USPS state the file implies, for a generic source.")
+@click.option(
+    "--map",
+    "overrides",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Map a canonical field to a column (repeatable); edits the suggested mapping.",
+)
+@click.option("--examples", default=3, show_default=True, help="Corrections shown per issue kind.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def clean(
+    file: Path,
+    source_name: str | None,
+    state: str | None,
+    overrides: tuple[str, ...],
+    examples: int,
+    as_json: bool,
+) -> None:
+    """Run a source's cleaner chain over FILE without storing anything.
+
+    Prints the outcome counts (read = clean + fixed + quarantined + duplicate) and every
+    kind of correction with examples. A file of no known source gets the mapping
+    suggested from its header, which is printed so it can be put in a source.
+    """
+    from collections import defaultdict
+
+    from ogcrm.pipeline.cleaning import CleanRun
+    from ogcrm.pipeline.detect import read_file, sniff_file
+    from ogcrm.pipeline.errors import ReaderError
+    from ogcrm.pipeline.mapping import MappingError, generic_source, match_source
+    from ogcrm.plugins import default_registry
+
+    registry = default_registry()
+    try:
+        if source_name:
+            if source_name not in registry.sources:
+                raise click.ClickException(
+                    f"unknown source {source_name!r}; `ogcrm sources` lists them"
+                )
+            spec = registry.sources[source_name]
+        else:
+            verdict = sniff_file(file, registry)
+            head = next(read_file(file, registry, sniff=verdict, chunk_rows=50))
+            columns = [str(c) for c in head.frame.columns]
+            spec = match_source(columns, registry.sources) or generic_source(columns, state=state)
+        if overrides:
+            spec = _edited_mapping(spec, overrides)
+        run = CleanRun(spec, registry, file.name)
+        samples: dict[tuple[str, str, str, str], list[dict[str, object]]] = defaultdict(list)
+        for cleaned in run.clean_all(read_file(file, registry, options=dict(spec.reader_options))):
+            for rec in cleaned.issues.itertuples(index=False):
+                key = (rec.cleaner, rec.column, rec.severity, rec.message)
+                if len(samples[key]) < examples:
+                    samples[key].append(
+                        {"row": int(rec.row), "original": rec.original, "corrected": rec.corrected}
+                    )
+    except (ReaderError, MappingError) as exc:
+        raise click.ClickException(str(exc)) from None
+    counts = {
+        k: int(run.counts.get(k, 0))
+        for k in ("rows_read", "clean", "fixed", "quarantined", "duplicate")
+    }
+    issues = [
+        {
+            "cleaner": c,
+            "column": col,
+            "severity": sev,
+            "message": msg,
+            "count": run.issue_counts[(c, col, sev, msg)],
+            "examples": ex,
+        }
+        for (c, col, sev, msg), ex in samples.items()
+    ]
+    result = {
+        "file": str(file),
+        "source": spec.name,
+        "mapping": {f: spec.raw_column(f) for f in spec.mapping},
+        "counts": counts,
+        "issues": issues,
+    }
+    if as_json:
+        click.echo(json.dumps(result, default=str))
+        return
+    click.echo(f"{file}: source {spec.name} ({spec.title})")
+    if spec.name == "generic":
+        click.echo(
+            "suggested mapping: " + ", ".join(f"{f}={c!r}" for f, c in result["mapping"].items())
+        )
+    click.echo(
+        "rows read {rows_read:,} = clean {clean:,} + fixed {fixed:,} + quarantined "
+        "{quarantined:,} + duplicate {duplicate:,}".format(**counts)
+    )
+    for issue in issues:
+        click.echo(
+            f"  {issue['severity']:<7} {issue['cleaner']}/{issue['column']}: {issue['message']}"
+        )
+        for ex in issue["examples"]:
+            click.echo(f"      row {ex['row']}: {ex['original']!r} -> {ex['corrected']!r}")
+
+
+def _edited_mapping(spec: Any, overrides: tuple[str, ...]) -> Any:
+    """The source with ``FIELD=COLUMN`` pairs applied (``FIELD=`` removes a field)."""
+    from dataclasses import replace
+
+    from ogcrm.pipeline.fields import BY_NAME
+
+    mapping = dict(spec.mapping)
+    for item in overrides:
+        field, sep, column = item.partition("=")
+        if not sep or field not in BY_NAME:
+            raise click.BadParameter(
+                f"{item!r}: expected FIELD=COLUMN with a field from `ogcrm fields`",
+                param_hint="--map",
+            )
+        if column:
+            mapping[field] = column
+        else:
+            mapping.pop(field, None)
+    return replace(spec, mapping=mapping)
