@@ -25,6 +25,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
 )
 from sqlalchemy.orm import Session
 
@@ -99,4 +100,6 @@ def materialize(
         bind.dialect.name, now=now, registry=registry, organization_ids=organization_ids
     )
     session.execute(insert(table).from_select([c.name for c in table.columns], stmt))
+    if bind.dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {table.name}"))  # temp tables get no autovacuum
     return table

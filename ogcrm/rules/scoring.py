@@ -40,12 +40,13 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
 
 from ogcrm.db.models import Organization, Rule, RuleSet, RuleSetStatus, ScoreSnapshot
-from ogcrm.db.types import utcnow
+from ogcrm.db.types import JSONType, utcnow
 from ogcrm.rules.compiler import Unsupported, compile_rule, contribution_sql
 from ogcrm.rules.features import catalog, materialize
 from ogcrm.rules.ruleset import RuleSetSpec, RuleSpec
@@ -118,14 +119,25 @@ def _explanation(rules: Sequence[RuleSpec], contributions: list[Any], dialect: s
 
 
 def _scores_table(n_rules: int) -> Table:
+    """Where one scoring statement leaves its results; the explanation is parsed into
+    the JSON column type once here, not once per statement that reads it."""
     return Table(
         "ogcrm_scores",
         MetaData(),
         Column("organization_id", BigInteger, primary_key=True),
         *(Column(f"c{i}", Float) for i in range(n_rules)),
         Column("total", Float),
-        Column("explanation", Text),
+        Column("explanation", JSONType),
         prefixes=["TEMPORARY"],
+    )
+
+
+def _explanation_as_json(scoring: Select[Any]) -> Select[Any]:
+    """The scoring SELECT with its explanation text cast to JSONB (PostgreSQL)."""
+    sub = scoring.subquery("scored")
+    return select(
+        *[c for c in sub.c if c.name != "explanation"],
+        cast(sub.c.explanation, JSONType).label("explanation"),
     )
 
 
@@ -175,9 +187,18 @@ def rescore(
     scores.drop(bind=connection, checkfirst=True)
     scores.create(bind=connection)
     scoring = score_select(rules, features, dialect, types)
+    if dialect == "postgresql":
+        scoring = _explanation_as_json(scoring)
+        # scores are recomputable: a crash losing the last commit costs a rescore, so
+        # the commit need not wait for the WAL flush
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     if organization_ids is not None:
         scoring = scoring.where(features.c.organization_id.in_(list(organization_ids)))
     session.execute(insert(scores).from_select([c.name for c in scores.columns], scoring))
+    if dialect == "postgresql":
+        # temporary tables are never auto-analyzed; without statistics the planner
+        # joins a million scores to organizations with a nested loop
+        session.execute(text(f"ANALYZE {scores.name}"))
     timings["scoring"] = time.perf_counter() - t
     t = time.perf_counter()
     org = Organization.__table__
@@ -194,7 +215,9 @@ def rescore(
     changed = or_(
         org.c.scored_at.is_(None),
         org.c.score != scores.c.total,
-        cast(org.c.score_explanation, Text) != cast(explanation, Text),
+        cast(org.c.score_explanation, Text) != cast(explanation, Text)
+        if dialect == "sqlite"
+        else org.c.score_explanation.op("IS DISTINCT FROM")(explanation),
     )
     snapshot = insert(ScoreSnapshot.__table__).from_select(
         ["organization_id", "rule_set_id", "score", "priority", "contributions", "computed_at"],
