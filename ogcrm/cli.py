@@ -41,6 +41,16 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.ensure_object(_Obj).settings  # type: ignore[no-any-return]
 
 
+def open_database(ctx: click.Context) -> Any:
+    """The configured database, refusing one whose schema is behind (the caller
+    disposes of it)."""
+    from ogcrm.db.session import Database
+
+    settings = _settings(ctx)
+    _require_schema_at_head(settings, upgrade=False)
+    return Database(settings, application_name="ogcrm-cli")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(ogcrm.__version__, prog_name="ogcrm")
 @click.option(
@@ -457,10 +467,20 @@ def demo(ctx: click.Context, organizations: int, serve_after: bool, port: int) -
 
 def _register_subcommands() -> None:
     """Commands that live beside the code they drive, to keep this module small."""
-    from ogcrm.pipeline.cli import clean, fields, sources
+    from ogcrm.pipeline.cli import clean, dataset, datasets, fields, import_file, sources
     from ogcrm.rules.cli import features, rescore, rules
 
-    for command in (sources, fields, clean, features, rules, rescore):
+    for command in (
+        sources,
+        fields,
+        clean,
+        import_file,
+        datasets,
+        dataset,
+        features,
+        rules,
+        rescore,
+    ):
         main.add_command(command)
 
 

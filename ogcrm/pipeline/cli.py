@@ -4,6 +4,7 @@ chain from the command line (registered on the main group by :mod:`ogcrm.cli`)."
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -186,3 +187,124 @@ def _edited_mapping(spec: Any, overrides: tuple[str, ...]) -> Any:
         else:
             mapping.pop(field, None)
     return replace(spec, mapping=mapping)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", "source_name", help="Source name (default: found from the columns).")
+@click.option("--json", "as_json", is_flag=True, help="Print the dataset as JSON.")
+@click.pass_context
+def import_file(ctx: click.Context, file: Path, source_name: str | None, as_json: bool) -> None:
+    """Import FILE: store it, read, clean and stage its rows for review.
+
+    The same bytes for the same source are the same dataset: a second import says so
+    and changes nothing. A file that cannot be read becomes a failed dataset with the
+    file, row, column and reason, and the command exits 1.
+    """
+    from ogcrm.auth.principal import system_principal
+    from ogcrm.cli import _settings, open_database
+    from ogcrm.services.datasets import process, receive, summary
+
+    settings = _settings(ctx)
+    db = open_database(ctx)
+    try:
+        with db.unit_of_work() as session:
+            received = receive(
+                session,
+                system_principal("cli"),
+                file,
+                data_dir=settings.data_dir,
+                source=source_name,
+            )
+        if not received.already_imported:
+            with db.read() as session:
+                from ogcrm.db.models import Dataset, DatasetState
+
+                state = session.get(Dataset, received.dataset_id).state
+            if state == DatasetState.RECEIVED:
+                with click.progressbar(
+                    length=0, label=f"processing {file.name}", show_pos=True, file=sys.stderr
+                ) as bar:
+                    process(
+                        db, received.dataset_id, data_dir=settings.data_dir, progress=bar.update
+                    )
+        with db.read() as session:
+            out = summary(session, received.dataset_id)
+    finally:
+        db.dispose()
+    out["already_imported"] = received.already_imported
+    if as_json:
+        click.echo(json.dumps(out, default=str))
+    else:
+        _print_dataset(out)
+    if out["state"] == "failed":
+        raise SystemExit(1)
+
+
+def _print_dataset(d: dict[str, Any]) -> None:
+    if d.get("already_imported"):
+        click.echo(f"{d['filename']}: already imported as dataset #{d['id']}; nothing changed")
+    click.echo(f"dataset #{d['id']} {d['filename']} [{d['source']}]: {d['state']}")
+    if d["error"]:
+        click.echo(f"  error: {d['error']}")
+        return
+    click.echo(
+        f"  rows read {d['rows_read']:,} = clean {d['clean']:,} + fixed {d['fixed']:,} + "
+        f"quarantined {d['quarantined']:,} + duplicates {d['duplicates']:,}"
+    )
+    for issue in d.get("issues", [])[:20]:
+        click.echo(
+            f"  {issue['severity']:<7} {issue['cleaner']}/{issue['column']}: {issue['count']:,}"
+        )
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def datasets(ctx: click.Context, as_json: bool) -> None:
+    """List datasets, newest first."""
+    from ogcrm.cli import open_database
+    from ogcrm.services.datasets import list_datasets
+
+    db = open_database(ctx)
+    try:
+        with db.read() as session:
+            rows = list_datasets(session)
+    finally:
+        db.dispose()
+    if as_json:
+        click.echo(json.dumps(rows, default=str))
+        return
+    for d in rows:
+        click.echo(
+            f"#{d['id']:<5} {d['state']:<16} {d['rows_read']:>9,} rows  {d['source'] or '-':<24} {d['filename']}"
+        )
+
+
+@click.group()
+def dataset() -> None:
+    """Look at one dataset."""
+
+
+@dataset.command("show")
+@click.argument("dataset_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def dataset_show(ctx: click.Context, dataset_id: int, as_json: bool) -> None:
+    """A dataset's state, counts and issues by cleaner and column."""
+    from ogcrm.cli import open_database
+    from ogcrm.services.datasets import summary
+    from ogcrm.services.errors import NotFound
+
+    db = open_database(ctx)
+    try:
+        with db.read() as session:
+            out = summary(session, dataset_id)
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.dispose()
+    if as_json:
+        click.echo(json.dumps(out, default=str))
+    else:
+        _print_dataset(out)

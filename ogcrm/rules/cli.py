@@ -18,12 +18,9 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _database(ctx: click.Context) -> Any:
-    from ogcrm.cli import _require_schema_at_head, _settings
-    from ogcrm.db.session import Database
+    from ogcrm.cli import open_database
 
-    settings = _settings(ctx)
-    _require_schema_at_head(settings, upgrade=False)
-    return Database(settings, application_name="ogcrm-cli")
+    return open_database(ctx)
 
 
 def _load(file: Path) -> Any:

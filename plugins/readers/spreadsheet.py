@@ -164,9 +164,13 @@ class XlsxReader(Reader):
         options = dict(options or {})
         display = options.get("display_name", path.name)
         check_zip(path, display_name=display)
+        # an open file, not the path: openpyxl judges a path by its extension, and a
+        # stored upload is named by its hash (the content decides the format here)
+        fh = path.open("rb")
         try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=False)
         except Exception as exc:  # openpyxl raises many kinds for broken files
+            fh.close()
             raise ReaderError(
                 display, f"not a readable XLSX workbook: {type(exc).__name__}: {exc}"
             ) from None
@@ -192,6 +196,7 @@ class XlsxReader(Reader):
             yield from _frames(display, ws.title, rows(), chunk_rows)
         finally:
             wb.close()
+            fh.close()
 
 
 class XlsReader(Reader):

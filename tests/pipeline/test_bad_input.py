@@ -261,3 +261,13 @@ def test_nothing_is_read_into_memory_at_once(tmp_path):
     path = _write(tmp_path, "many.csv", buf.getvalue())
     sizes = [len(c.frame) for c in read_file(path, default_registry(), chunk_rows=4_000)]
     assert max(sizes) == 4_000 and sum(sizes) == 25_000
+
+
+def test_a_workbook_is_read_whatever_its_file_name(tmp_path):
+    """Stored uploads are named by their hash: the content decides the format."""
+    wb = openpyxl.Workbook()
+    wb.active.append(["operator", "wells"])
+    wb.active.append(["Acme", 3])
+    path = tmp_path / "3f2ef4252eb0285e5e0105b2c2fc14155d6e691519ecf46a4591c6f480587c31"
+    wb.save(path)
+    assert _read_all(path) == 1

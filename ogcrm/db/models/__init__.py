@@ -45,8 +45,10 @@ from ogcrm.db.models.pipeline import (
     DatasetState,
     MatchDecision,
     MatchVerdict,
+    RowOutcome,
     Severity,
     Source,
+    StagedRow,
 )
 from ogcrm.db.models.regulatory import Permit, ProductionReport, Well
 from ogcrm.db.models.rules import Rule, RuleSet, RuleSetStatus, ScoreSnapshot
@@ -84,6 +86,7 @@ __all__ = [
     "RefreshToken",
     "Role",
     "RolePermission",
+    "RowOutcome",
     "Rule",
     "RuleSet",
     "RuleSetStatus",
@@ -94,6 +97,7 @@ __all__ = [
     "ServiceRequestStatus",
     "Severity",
     "Source",
+    "StagedRow",
     "Tag",
     "Task",
     "TaskStatus",

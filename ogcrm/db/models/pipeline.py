@@ -103,7 +103,8 @@ class CellIssue(IdMixin, Base):
     __table_args__ = (Index("ix_cell_issue_dataset_id_row_number", "dataset_id", "row_number"),)
 
     dataset_id: Mapped[int] = foreign_key("dataset.id", ondelete="RESTRICT", index=False)
-    #: 1-based data row in the file (header excluded), as a person would count it.
+    #: The row as the reader numbers it in the file (a header line is row 1), the same
+    #: number its errors use, so a person can open the file at that row.
     row_number: Mapped[int] = mapped_column(BigInteger)
     column: Mapped[str] = mapped_column(String(200))
     original: Mapped[str | None] = mapped_column(Text)
@@ -111,6 +112,31 @@ class CellIssue(IdMixin, Base):
     cleaner: Mapped[str] = mapped_column(String(64))
     severity: Mapped[Severity] = enum_column(Severity)
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class RowOutcome(enum.StrEnum):
+    CLEAN = "clean"
+    FIXED = "fixed"
+    QUARANTINED = "quarantined"
+    DUPLICATE = "duplicate"
+
+
+class StagedRow(IdMixin, Base):
+    """One row of a processed file, waiting for review: its values as read (mapped to
+    canonical fields) and as cleaned, and what became of it. Reviewers page through
+    these without the file being read again; the merge reads them, never the file."""
+
+    __tablename__ = "staged_row"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "row_number"),
+        Index("ix_staged_row_dataset_id_outcome_row_number", "dataset_id", "outcome", "row_number"),
+    )
+
+    dataset_id: Mapped[int] = foreign_key("dataset.id", ondelete="RESTRICT", index=False)
+    row_number: Mapped[int] = mapped_column(BigInteger)
+    outcome: Mapped[RowOutcome] = enum_column(RowOutcome)
+    original: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    cleaned: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
 
 class ChangeRecord(IdMixin, Base):

@@ -1,0 +1,195 @@
+"""Receiving and processing uploads into staged rows: every real file, re-imports, bad
+files, hostile file names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from ogcrm.auth.principal import system_principal
+from ogcrm.cli import main
+from ogcrm.db.models import CellIssue, Dataset, DatasetState, Organization, Permit, StagedRow, Well
+from ogcrm.services.datasets import process, receive, stored_path, summary
+from ogcrm.services.errors import InvalidInput
+
+REAL_FILES = {
+    "tx-rrc-drilling-permits-daf420.dat": ("tx-rrc-permits", 56),
+    "boem-ogor-a-production-2019.fixed.txt": ("boem-ogor-a-fixed", 2000),
+    "boem-ogor-a-production-2025.delimited.txt": ("boem-ogor-a-delimited", 2000),
+    "boem-api-well-list.csv": ("boem-api-well-list", 2000),
+    "boem-companies.csv": ("boem-companies", 100),
+    "boem-active-leases-2018-05-01.dbf": ("boem-active-leases", 2000),
+    "co-ecmc-wells-shl-bhl-weld.csv": ("co-ecmc-wells", 831),
+    "co-ecmc-well-production-05-123-31642.csv": ("co-ecmc-production", 164),
+    "nd-dmr-monthly-production-2023-05.xlsx": ("nd-dmr-production", 1699),
+    "nm-ocd-wcproduction-excerpt.xml": ("nm-ocd-wcproduction", 3),
+    "ny-dec-oil-gas-annual-production.csv": ("ny-dec-production", 2000),
+    "oh-odnr-utica-horizontal-wells-2014-07-19.xls": ("oh-odnr-utica-wells", 1410),
+    "ut-dogm-oil-gas-wells-downholes.dbf": ("ut-dogm-wells", 2000),
+    "eia-api-v2-ng-futures.json": ("eia-api-v2", 1),
+}
+
+
+def _import(db, path: Path, data_dir: Path, **kwargs):
+    with db.unit_of_work() as s:
+        received = receive(s, system_principal("test"), path, data_dir=data_dir, **kwargs)
+    if not received.already_imported:
+        with db.read() as s:
+            state = s.get(Dataset, received.dataset_id).state
+        if state == DatasetState.RECEIVED:
+            process(db, received.dataset_id, data_dir=data_dir)
+    return received
+
+
+def _crm_counts(db) -> tuple[int, int, int]:
+    with db.read() as s:
+        return tuple(
+            s.scalar(select(func.count()).select_from(t)) for t in (Organization, Well, Permit)
+        )
+
+
+@pytest.mark.parametrize("name", sorted(REAL_FILES))
+def test_every_real_file_is_staged_for_review(db, tmp_path, shared_data, name):
+    source, rows = REAL_FILES[name]
+    received = _import(db, shared_data / "real" / name, tmp_path)
+    with db.read() as s:
+        out = summary(s, received.dataset_id)
+        staged = dict(
+            s.execute(
+                select(StagedRow.outcome, func.count())
+                .where(StagedRow.dataset_id == received.dataset_id)
+                .group_by(StagedRow.outcome)
+            ).all()
+        )
+        issues = s.scalar(select(func.count()).where(CellIssue.dataset_id == received.dataset_id))
+    assert (out["state"], out["source"], out["rows_read"]) == ("awaiting_review", source, rows)
+    assert out["clean"] + out["fixed"] + out["quarantined"] + out["duplicates"] == rows
+    assert {str(k): v for k, v in staged.items() if v} == {
+        k: out[c]
+        for k, c in (
+            ("clean", "clean"),
+            ("fixed", "fixed"),
+            ("quarantined", "quarantined"),
+            ("duplicate", "duplicates"),
+        )
+        if out[c]
+    }
+    assert issues == sum(i["count"] for i in out["issues"])
+    assert _crm_counts(db) == (0, 0, 0)  # nothing reaches the CRM before approval
+
+
+def test_staged_rows_keep_original_and_cleaned_values(db, tmp_path, shared_data):
+    received = _import(
+        db, shared_data / "real" / "nd-dmr-monthly-production-2023-05.xlsx", tmp_path
+    )
+    with db.read() as s:
+        null_issue = s.scalars(
+            select(CellIssue).where(
+                CellIssue.dataset_id == received.dataset_id, CellIssue.column == "oil_bbl"
+            )
+        ).first()
+        row = s.scalars(
+            select(StagedRow).where(
+                StagedRow.dataset_id == received.dataset_id,
+                StagedRow.row_number == null_issue.row_number,
+            )
+        ).one()
+    assert (null_issue.original, null_issue.corrected, null_issue.cleaner) == (
+        "NULL",
+        None,
+        "whitespace",
+    )
+    assert row.original["oil_bbl"] == "NULL" and row.cleaned["oil_bbl"] is None
+    assert row.cleaned["api10"].startswith("33") and row.cleaned["county"]
+
+
+def test_the_same_bytes_again_change_nothing(db, tmp_path, shared_data):
+    path = shared_data / "real" / "tx-rrc-drilling-permits-daf420.dat"
+    first = _import(db, path, tmp_path)
+    copy = tmp_path / "renamed.dat"
+    copy.write_bytes(path.read_bytes())
+    second = _import(db, copy, tmp_path)
+    assert (second.dataset_id, second.already_imported) == (first.dataset_id, True)
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Dataset)) == 1
+        assert s.scalar(select(func.count()).select_from(StagedRow)) == 56
+
+
+def test_a_file_that_fails_to_parse_is_a_failed_dataset_and_touches_nothing(db, tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("operator,api\nAcme,4212345678\nBravo,4212345679,extra\n")
+    received = _import(db, path, tmp_path)
+    with db.read() as s:
+        dataset = s.get(Dataset, received.dataset_id)
+        assert s.scalar(select(func.count()).select_from(StagedRow)) == 0
+    assert dataset.state == DatasetState.FAILED
+    assert dataset.error == "ragged.csv, row 3, column 3: has 3 fields, expected 2"
+    assert _crm_counts(db) == (0, 0, 0)
+
+
+def test_a_binary_file_is_a_failed_dataset_with_the_reason(db, tmp_path):
+    path = tmp_path / "photo.csv"
+    path.write_bytes(bytes(range(256)) * 64)
+    received = _import(db, path, tmp_path)
+    with db.read() as s:
+        dataset = s.get(Dataset, received.dataset_id)
+    assert dataset.state == DatasetState.FAILED and "not a format ogcrm reads" in dataset.error
+
+
+def test_hostile_file_names_are_metadata_only(db, tmp_path):
+    path = tmp_path / "upload.csv"
+    path.write_text("operator,api\nAcme,4212345678\n")
+    received = _import(db, path, tmp_path / "store", filename="../../etc/\x00passwd.csv")
+    with db.read() as s:
+        dataset = s.get(Dataset, received.dataset_id)
+    assert dataset.filename == "passwd.csv"
+    stored = stored_path(tmp_path / "store", dataset.content_hash)
+    assert stored.is_file() and stored.resolve().is_relative_to((tmp_path / "store").resolve())
+    assert stored.name == dataset.content_hash
+
+
+def test_processing_twice_is_refused(db, tmp_path):
+    path = tmp_path / "ok.csv"
+    path.write_text("operator,api\nAcme,4212345678\n")
+    received = _import(db, path, tmp_path)
+    with pytest.raises(InvalidInput, match="is awaiting_review, not received"):
+        process(db, received.dataset_id, data_dir=tmp_path)
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(StagedRow)) == 1
+
+
+def test_unknown_source_is_refused(db, tmp_path):
+    path = tmp_path / "ok.csv"
+    path.write_text("operator,api\nAcme,4212345678\n")
+    with pytest.raises(InvalidInput, match="unknown source 'nope'"), db.unit_of_work() as s:
+        receive(s, system_principal("test"), path, data_dir=tmp_path, source="nope")
+
+
+def test_import_command(db, database_url, tmp_path, shared_data, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OGCRM_DATA_DIR", str(tmp_path))
+    path = shared_data / "real" / "oh-odnr-utica-horizontal-wells-2014-07-19.xls"
+    run = lambda *a: CliRunner().invoke(main, ["--database-url", database_url, *a])  # noqa: E731
+    first = run("import", str(path), "--json")
+    assert first.exit_code == 0, first.output
+    out = json.loads(first.output.splitlines()[-1])
+    assert (out["state"], out["rows_read"], out["already_imported"]) == (
+        "awaiting_review",
+        1410,
+        False,
+    )
+    assert {"id", "clean", "fixed", "quarantined", "duplicates", "counts"} <= out.keys()
+    again = json.loads(run("import", str(path), "--json").output.splitlines()[-1])
+    assert (again["id"], again["already_imported"]) == (out["id"], True)
+    listed = json.loads(run("datasets", "--json").output)
+    assert [d["id"] for d in listed] == [out["id"]]
+    shown = json.loads(run("dataset", "show", str(out["id"]), "--json").output)
+    assert shown["issues"] and shown["source"] == "oh-odnr-utica-wells"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2,3\n")
+    failed = run("import", str(bad))
+    assert failed.exit_code == 1 and "bad.csv, row 2, column 3" in failed.output
