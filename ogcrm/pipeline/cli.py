@@ -192,9 +192,12 @@ def _edited_mapping(spec: Any, overrides: tuple[str, ...]) -> Any:
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", "source_name", help="Source name (default: found from the columns).")
+@click.option("--approve", is_flag=True, help="Merge into the CRM right away (skip review).")
 @click.option("--json", "as_json", is_flag=True, help="Print the dataset as JSON.")
 @click.pass_context
-def import_file(ctx: click.Context, file: Path, source_name: str | None, as_json: bool) -> None:
+def import_file(
+    ctx: click.Context, file: Path, source_name: str | None, approve: bool, as_json: bool
+) -> None:
     """Import FILE: store it, read, clean and stage its rows for review.
 
     The same bytes for the same source are the same dataset: a second import says so
@@ -228,6 +231,11 @@ def import_file(ctx: click.Context, file: Path, source_name: str | None, as_json
                     process(
                         db, received.dataset_id, data_dir=settings.data_dir, progress=bar.update
                     )
+            if approve:
+                with db.read() as session:
+                    ready = session.get(Dataset, received.dataset_id).state
+                if ready == DatasetState.AWAITING_REVIEW:
+                    _merge(db, received.dataset_id)
         with db.read() as session:
             out = summary(session, received.dataset_id)
     finally:
@@ -241,6 +249,14 @@ def import_file(ctx: click.Context, file: Path, source_name: str | None, as_json
         raise SystemExit(1)
 
 
+def _merge(db: Any, dataset_id: int) -> dict[str, Any]:
+    from ogcrm.auth.principal import system_principal
+    from ogcrm.services.merge import approve_and_merge
+
+    with db.unit_of_work() as session:
+        return approve_and_merge(session, system_principal("cli"), dataset_id)
+
+
 def _print_dataset(d: dict[str, Any]) -> None:
     if d.get("already_imported"):
         click.echo(f"{d['filename']}: already imported as dataset #{d['id']}; nothing changed")
@@ -252,6 +268,13 @@ def _print_dataset(d: dict[str, Any]) -> None:
         f"  rows read {d['rows_read']:,} = clean {d['clean']:,} + fixed {d['fixed']:,} + "
         f"quarantined {d['quarantined']:,} + duplicates {d['duplicates']:,}"
     )
+    counts = d.get("counts") or {}
+    for kind in ("created", "updated", "not_applied"):
+        if counts.get(kind):
+            click.echo(
+                f"  {kind.replace('_', ' ')}: "
+                + ", ".join(f"{k} {v:,}" for k, v in counts[kind].items())
+            )
     for issue in d.get("issues", [])[:20]:
         click.echo(
             f"  {issue['severity']:<7} {issue['cleaner']}/{issue['column']}: {issue['count']:,}"
@@ -308,3 +331,65 @@ def dataset_show(ctx: click.Context, dataset_id: int, as_json: bool) -> None:
         click.echo(json.dumps(out, default=str))
     else:
         _print_dataset(out)
+
+
+def _dataset_action(ctx: click.Context, dataset_id: int, as_json: bool, action: Any) -> None:
+    from ogcrm.auth.principal import system_principal
+    from ogcrm.cli import open_database
+    from ogcrm.services.datasets import summary
+    from ogcrm.services.errors import DomainError
+
+    db = open_database(ctx)
+    try:
+        with db.unit_of_work() as session:
+            extra = action(session, system_principal("cli"), dataset_id)
+        with db.read() as session:
+            out = summary(session, dataset_id)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.dispose()
+    if isinstance(extra, dict) and "conflicts" in extra:
+        out["revert"] = extra
+    if as_json:
+        click.echo(json.dumps(out, default=str))
+        return
+    _print_dataset(out)
+    for conflict in out.get("revert", {}).get("conflicts", []):
+        click.echo(
+            f"  conflict: {conflict['entity']} {conflict['id']} {conflict['field']}: {conflict['reason']}"
+        )
+
+
+@dataset.command("approve")
+@click.argument("dataset_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def dataset_approve(ctx: click.Context, dataset_id: int, as_json: bool) -> None:
+    """Merge a dataset awaiting review into the CRM (one transaction)."""
+    from ogcrm.services.merge import approve_and_merge
+
+    _dataset_action(ctx, dataset_id, as_json, approve_and_merge)
+
+
+@dataset.command("reject")
+@click.argument("dataset_id", type=int)
+@click.option("--reason", default="", help="Why (kept with the dataset).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def dataset_reject(ctx: click.Context, dataset_id: int, reason: str, as_json: bool) -> None:
+    """Reject a dataset awaiting review; its staged rows stay for the record."""
+    from ogcrm.services.merge import reject
+
+    _dataset_action(ctx, dataset_id, as_json, lambda s, p, d: reject(s, p, d, reason=reason))
+
+
+@dataset.command("revert")
+@click.argument("dataset_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def dataset_revert(ctx: click.Context, dataset_id: int, as_json: bool) -> None:
+    """Undo a merged dataset's changes; fields changed since are reported, not touched."""
+    from ogcrm.services.merge import revert
+
+    _dataset_action(ctx, dataset_id, as_json, revert)

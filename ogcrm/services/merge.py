@@ -1,0 +1,632 @@
+"""Merging an approved dataset's staged rows into the CRM, and reverting a merge.
+
+A merge is one transaction: it flips the dataset ``merging -> merged`` together with
+every upsert, so a crash leaves either all of it or none. Entities are matched by their
+natural keys (API-10 for wells, agency + permit number, well + month for production;
+organizations by operator id, remembered decisions, then name), and every field the
+merge sets or changes gets a :class:`~ogcrm.db.models.ChangeRecord` (entity, field,
+before, after, dataset, source row): the provenance of every stored value, and what
+revert inverts.
+
+Precedence: a value a person set is never overwritten by an import, and a value set by
+a higher-ranked source is never overwritten by a lower-ranked one. What was not applied
+is counted (``not_applied``) and listed for review.
+
+Merging the same rows again changes nothing: only differing fields are written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ogcrm.auth.principal import Principal
+from ogcrm.db.models import (
+    ChangeRecord,
+    Dataset,
+    DatasetState,
+    Organization,
+    OrganizationIdentifier,
+    Permit,
+    ProductionReport,
+    RowOutcome,
+    Source,
+    StagedRow,
+    Well,
+)
+from ogcrm.db.types import utcnow
+from ogcrm.pipeline.matching import OrgName, Verdict
+from ogcrm.plugins import default_registry
+from ogcrm.services import audit
+from ogcrm.services.errors import InvalidInput, NotFound
+from ogcrm.services.matching import load_matcher
+
+#: canonical field -> Well attribute
+WELL_FIELDS = {
+    "api14": "api14",
+    "well_name": "name",
+    "state": "state",
+    "county": "county",
+    "county_fips": "county_fips",
+    "field_name": "field_name",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "datum": "datum",
+    "well_status": "status",
+    "well_type": "well_type",
+    "spud_date": "spud_date",
+    "completion_date": "completion_date",
+}
+PERMIT_FIELDS = {
+    "permit_type": "permit_type",
+    "permit_status": "status",
+    "received_date": "received_on",
+    "issued_date": "issued_on",
+    "expiry_date": "expires_on",
+    "total_depth_ft": "total_depth_ft",
+    "lease_name": "lease_name",
+    "county": "county",
+    "state": "state",
+}
+ORGANIZATION_FIELDS = {
+    "operator_street": "street",
+    "operator_city": "city",
+    "operator_state": "state",
+    "operator_zip": "postal_code",
+    "operator_phone": "phone",
+    "operator_website": "website",
+}
+PRODUCTS = {"O": "oil_bbl", "G": "gas_mcf", "W": "water_bbl"}
+_DATES = {"spud_date", "completion_date", "received_on", "issued_on", "expires_on", "month"}
+CREATED = "__created__"
+MERGE_BATCH = 5_000
+
+
+@dataclass
+class MergeCounts:
+    created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    updated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    not_applied: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    changes: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": dict(self.created),
+            "updated": dict(self.updated),
+            "not_applied": dict(self.not_applied),
+            "changes": self.changes,
+        }
+
+
+def _value(attr: str, value: Any) -> Any:
+    """A staged (JSON) value as the column stores it."""
+    if value is None:
+        return None
+    if attr in _DATES:
+        return dt.date.fromisoformat(str(value)[:10])
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+class _Merger:
+    """One dataset's merge: keeps the entities it touched and the precedence facts."""
+
+    def __init__(self, session: Session, dataset: Dataset, source: Source) -> None:
+        self.session = session
+        self.dataset = dataset
+        self.source = source
+        self.counts = MergeCounts()
+        self.matcher = load_matcher(session)
+        self.precedence = {
+            ds_id: prec
+            for ds_id, prec in session.execute(
+                select(Dataset.id, Source.precedence).join(Source, Source.id == Dataset.source_id)
+            )
+        }
+        self._orgs: dict[tuple[str, str | None], int] = {}
+        spec = default_registry().sources.get(source.name)
+        self.source_state = spec.state if spec else None
+
+    # ------------------------------------------------------------------ provenance
+
+    def _owners(self, entity: str, ids: Iterable[int]) -> dict[tuple[int, str], ChangeRecord]:
+        """The latest change of each field of these entities: who set the value."""
+        latest: dict[tuple[int, str], ChangeRecord] = {}
+        id_list = list(ids)
+        for start in range(0, len(id_list), 1000):
+            for rec in self.session.scalars(
+                select(ChangeRecord)
+                .where(
+                    ChangeRecord.entity == entity,
+                    ChangeRecord.entity_id.in_(id_list[start : start + 1000]),
+                )
+                .order_by(ChangeRecord.id)
+            ):
+                latest[(rec.entity_id, rec.field)] = rec
+        return latest
+
+    def _may_overwrite(self, owner: ChangeRecord | None) -> bool:
+        if owner is None:
+            return True
+        if owner.user_id is not None and owner.dataset_id is None:
+            return False  # a person's edit is never overwritten by an import
+        theirs = self.precedence.get(owner.dataset_id or -1, 0)
+        return self.source.precedence >= theirs
+
+    def _apply(
+        self,
+        entity: str,
+        row: Any,
+        values: dict[str, Any],
+        owners: dict[tuple[int, str], ChangeRecord],
+        row_number: int,
+        created: bool,
+    ) -> None:
+        changed = False
+        for attr, new in values.items():
+            if new is None:
+                continue  # an empty cell never erases a stored value
+            old = getattr(row, attr)
+            if old == new:
+                continue
+            if not created and not self._may_overwrite(owners.get((row.id, attr))):
+                self.counts.not_applied[entity] += 1
+                continue
+            setattr(row, attr, new)
+            self._record(entity, row.id, attr, old, new, row_number)
+            changed = True
+        if changed and not created:
+            self.counts.updated[entity] += 1
+
+    def _record(self, entity: str, entity_id: int, attr: str, old: Any, new: Any, row: int) -> None:
+        self.session.add(
+            ChangeRecord(
+                dataset_id=self.dataset.id,
+                entity=entity,
+                entity_id=entity_id,
+                field=attr,
+                before=_jsonable(old),
+                after=_jsonable(new),
+                row_number=row,
+            )
+        )
+        self.counts.changes += 1
+
+    def _created(self, entity: str, row: Any, row_number: int) -> None:
+        self.session.flush()
+        self._record(entity, row.id, CREATED, None, True, row_number)
+        self.counts.created[entity] += 1
+
+    # ------------------------------------------------------------------ entities
+
+    def organization(self, values: dict[str, Any], row_number: int) -> int | None:
+        name = values.get("operator_name")
+        number = values.get("operator_number")
+        if not name and not number:
+            return None
+        key = values.get("operator_name_key") or (str(name).upper() if name else None)
+        ident = (self.source.agency.lower(), str(number).strip().upper()) if number else None
+        memo = (key or "", ident[1] if ident else None)
+        if memo in self._orgs:
+            return self._orgs[memo]
+        probe = OrgName(
+            key or f"#{number}",
+            name or "",
+            values.get("operator_name_form"),
+            frozenset([ident]) if ident else frozenset(),
+        )
+        match = self.matcher.match(probe)
+        if (
+            match.verdict is Verdict.SAME
+            and match.other is not None
+            and match.other.organization_id
+        ):
+            org = self.session.get(Organization, match.other.organization_id)
+            created = False
+        else:
+            org = Organization(
+                name=name or f"Operator {number}",
+                normalized_name=key or f"#{number}",
+                dataset_id=self.dataset.id,
+            )
+            self.session.add(org)
+            self._created("organization", org, row_number)
+            created = True
+            if match.verdict is Verdict.CANDIDATE:
+                self.counts.created["organization_candidates"] += 1
+        if ident and not any((i.agency, i.identifier) == ident for i in self._identifiers(org.id)):
+            self.session.add(
+                OrganizationIdentifier(
+                    organization_id=org.id,
+                    agency=ident[0],
+                    identifier=ident[1],
+                    dataset_id=self.dataset.id,
+                )
+            )
+            self._record(
+                "organization", org.id, f"identifier:{ident[0]}", None, ident[1], row_number
+            )
+        attrs = {a: values.get(f) for f, a in ORGANIZATION_FIELDS.items() if f in values}
+        if attrs:
+            owners = {} if created else self._owners("organization", [org.id])
+            self._apply("organization", org, attrs, owners, row_number, created)
+        self.matcher.add(OrgName(org.normalized_name, org.name, probe.form, probe.ids, org.id))
+        self._orgs[memo] = org.id
+        return org.id
+
+    def _identifiers(self, org_id: int) -> list[OrganizationIdentifier]:
+        return list(
+            self.session.scalars(
+                select(OrganizationIdentifier).where(
+                    OrganizationIdentifier.organization_id == org_id
+                )
+            )
+        )
+
+    def merge_batch(self, rows: list[StagedRow]) -> None:
+        values_of = {r.row_number: r.cleaned for r in rows}
+        org_ids = {n: self.organization(v, n) for n, v in values_of.items()}
+        wells = self._wells(values_of, org_ids)
+        self._permits(values_of, org_ids, wells)
+        self._production(values_of, org_ids, wells)
+
+    def _wells(
+        self, values_of: dict[int, dict[str, Any]], org_ids: dict[int, int | None]
+    ) -> dict[str, Well]:
+        wanted = {v["api10"] for v in values_of.values() if v.get("api10")}
+        if not wanted:
+            return {}
+        existing = {
+            w.api10: w for w in self.session.scalars(select(Well).where(Well.api10.in_(wanted)))
+        }
+        owners = self._owners("well", [w.id for w in existing.values()])
+        created_now: set[str] = set()
+        for n, v in values_of.items():
+            api10 = v.get("api10")
+            if not api10:
+                continue
+            attrs = {a: _value(a, v.get(f)) for f, a in WELL_FIELDS.items() if f in v}
+            if "state" not in attrs and self.source_state:
+                attrs["state"] = self.source_state
+            attrs["operator_id"] = org_ids.get(n)
+            well = existing.get(api10)
+            if well is None:
+                well = Well(api10=api10, dataset_id=self.dataset.id)
+                self.session.add(well)
+                self._created("well", well, n)
+                existing[api10] = well
+                created_now.add(api10)
+            self._apply("well", well, attrs, owners, n, api10 in created_now)
+        return existing
+
+    def _permits(
+        self,
+        values_of: dict[int, dict[str, Any]],
+        org_ids: dict[int, int | None],
+        wells: dict[str, Well],
+    ) -> None:
+        agency = self.source.agency.lower()
+        wanted = {
+            str(v["permit_number"]).strip().upper()
+            for v in values_of.values()
+            if v.get("permit_number")
+        }
+        if not wanted:
+            return
+        existing = {
+            p.permit_number: p
+            for p in self.session.scalars(
+                select(Permit).where(Permit.agency == agency, Permit.permit_number.in_(wanted))
+            )
+        }
+        owners = self._owners("permit", [p.id for p in existing.values()])
+        created_now: set[str] = set()
+        for n, v in values_of.items():
+            if not v.get("permit_number"):
+                continue
+            number = str(v["permit_number"]).strip().upper()
+            attrs = {a: _value(a, v.get(f)) for f, a in PERMIT_FIELDS.items() if f in v}
+            if "state" not in attrs and self.source_state:
+                attrs["state"] = self.source_state
+            attrs["operator_id"] = org_ids.get(n)
+            well = wells.get(v.get("api10") or "")
+            attrs["well_id"] = well.id if well is not None else None
+            permit = existing.get(number)
+            if permit is None:
+                permit = Permit(agency=agency, permit_number=number, dataset_id=self.dataset.id)
+                self.session.add(permit)
+                self._created("permit", permit, n)
+                existing[number] = permit
+                created_now.add(number)
+            self._apply("permit", permit, attrs, owners, n, number in created_now)
+
+    def _production(
+        self,
+        values_of: dict[int, dict[str, Any]],
+        org_ids: dict[int, int | None],
+        wells: dict[str, Well],
+    ) -> None:
+        # rows of one (well, month) are folded together: a report per product (NM)
+        # becomes one report with oil, gas and water
+        merged: dict[tuple[int, dt.date], tuple[int, dict[str, Any]]] = {}
+        for n, v in values_of.items():
+            month = v.get("production_month")
+            well = wells.get(v.get("api10") or "")
+            if not month or well is None:
+                continue
+            attrs: dict[str, Any] = {}
+            for f in ("oil_bbl", "gas_mcf", "water_bbl", "days_produced"):
+                if v.get(f) is not None:
+                    attrs[f] = int(v[f]) if f == "days_produced" else v[f]
+            product = PRODUCTS.get(str(v.get("product_code") or "").strip().upper())
+            if product and v.get("product_volume") is not None:
+                attrs[product] = v["product_volume"]
+            attrs["operator_id"] = org_ids.get(n)
+            key = (well.id, _value("month", month))
+            previous = merged.get(key, (n, {}))[1]
+            merged[key] = (n, {**previous, **{k: x for k, x in attrs.items() if x is not None}})
+        if not merged:
+            return
+        well_ids = {k[0] for k in merged}
+        existing = {
+            (r.well_id, r.month): r
+            for r in self.session.scalars(
+                select(ProductionReport).where(ProductionReport.well_id.in_(well_ids))
+            )
+        }
+        owners = self._owners("production_report", [r.id for r in existing.values()])
+        for (well_id, month), (n, attrs) in merged.items():
+            report = existing.get((well_id, month))
+            created = report is None
+            if report is None:
+                report = ProductionReport(
+                    well_id=well_id,
+                    month=month,
+                    agency=self.source.agency.lower(),
+                    dataset_id=self.dataset.id,
+                )
+                self.session.add(report)
+                self._created("production_report", report, n)
+            self._apply("production_report", report, attrs, owners, n, created)
+
+
+def _transition(
+    session: Session, dataset_id: int, before: DatasetState, after: DatasetState, **values: Any
+) -> bool:
+    """Move a dataset between states only from the expected one: a duplicate delivery
+    or a concurrent second request changes nothing."""
+    return bool(
+        session.execute(
+            update(Dataset)
+            .where(Dataset.id == dataset_id, Dataset.state == before)
+            .values(state=after, **values)
+        ).rowcount
+    )
+
+
+def approve_and_merge(session: Session, principal: Principal, dataset_id: int) -> dict[str, Any]:
+    """Merge an ``awaiting_review`` dataset in the caller's one transaction."""
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None:
+        raise NotFound(f"dataset {dataset_id} not found")
+    if not _transition(
+        session,
+        dataset_id,
+        DatasetState.AWAITING_REVIEW,
+        DatasetState.MERGING,
+        reviewed_by_id=principal.user_id,
+        reviewed_at=utcnow(),
+    ):
+        raise InvalidInput(f"dataset {dataset_id} is {dataset.state}, not awaiting review")
+    session.refresh(dataset)
+    source = session.get(Source, dataset.source_id)
+    merger = _Merger(session, dataset, source)
+    last = 0
+    while True:
+        rows = list(
+            session.scalars(
+                select(StagedRow)
+                .where(
+                    StagedRow.dataset_id == dataset_id,
+                    StagedRow.outcome.in_([RowOutcome.CLEAN, RowOutcome.FIXED]),
+                    StagedRow.row_number > last,
+                )
+                .order_by(StagedRow.row_number)
+                .limit(MERGE_BATCH)
+            )
+        )
+        if not rows:
+            break
+        merger.merge_batch(rows)
+        session.flush()
+        last = rows[-1].row_number
+    counts = merger.counts.as_dict()
+    _transition(
+        session,
+        dataset_id,
+        DatasetState.MERGING,
+        DatasetState.MERGED,
+        merged_at=utcnow(),
+        counts=counts,
+    )
+    audit.record(
+        session, principal, "dataset.merge", entity="dataset", entity_id=dataset_id, **counts
+    )
+    return counts
+
+
+def reject(session: Session, principal: Principal, dataset_id: int, *, reason: str = "") -> None:
+    if not _transition(
+        session,
+        dataset_id,
+        DatasetState.AWAITING_REVIEW,
+        DatasetState.REJECTED,
+        reviewed_by_id=principal.user_id,
+        reviewed_at=utcnow(),
+        error=reason or None,
+    ):
+        raise InvalidInput(f"dataset {dataset_id} is not awaiting review")
+    audit.record(
+        session, principal, "dataset.reject", entity="dataset", entity_id=dataset_id, reason=reason
+    )
+
+
+_ENTITY_MODELS: dict[str, Any] = {
+    "organization": Organization,
+    "well": Well,
+    "permit": Permit,
+    "production_report": ProductionReport,
+}
+
+
+def _referenced(session: Session, entity: str, entity_id: int) -> bool:
+    """Whether rows this dataset did not create still point at an entity it created
+    (they are removed first, newest first, so whatever remains is someone else's)."""
+    from ogcrm.db.models import Contact, Interaction, Opportunity, Task
+
+    checks: list[Any] = []
+    if entity == "organization":
+        checks = [
+            select(Contact.id).where(Contact.organization_id == entity_id),
+            select(Interaction.id).where(Interaction.organization_id == entity_id),
+            select(Task.id).where(Task.organization_id == entity_id),
+            select(Opportunity.id).where(Opportunity.organization_id == entity_id),
+            select(Well.id).where(Well.operator_id == entity_id),
+            select(Permit.id).where(Permit.operator_id == entity_id),
+            select(ProductionReport.id).where(ProductionReport.operator_id == entity_id),
+        ]
+    elif entity == "well":
+        checks = [
+            select(Permit.id).where(Permit.well_id == entity_id),
+            select(ProductionReport.id).where(ProductionReport.well_id == entity_id),
+        ]
+    return any(session.scalar(q.limit(1)) is not None for q in checks)
+
+
+def revert(session: Session, principal: Principal, dataset_id: int) -> dict[str, Any]:
+    """Undo a merged dataset's changes, newest first, in one transaction.
+
+    A field changed since (by a later dataset or a person) is a conflict: left as it is
+    and reported. An entity the dataset created is removed only when nothing else has
+    changed it since. Change records are kept; the revert adds its own.
+    """
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None:
+        raise NotFound(f"dataset {dataset_id} not found")
+    if dataset.state != DatasetState.MERGED:
+        raise InvalidInput(f"dataset {dataset_id} is {dataset.state}, not merged")
+    records = list(
+        session.scalars(
+            select(ChangeRecord)
+            .where(ChangeRecord.dataset_id == dataset_id)
+            .order_by(ChangeRecord.id.desc())
+        )
+    )
+    later: dict[tuple[str, int, str], int] = {}
+    touched: dict[tuple[str, int], int] = {}
+    if records:
+        first_id = min(r.id for r in records)
+        for rec in session.scalars(
+            select(ChangeRecord).where(
+                ChangeRecord.id > first_id, ChangeRecord.dataset_id.is_distinct_from(dataset_id)
+            )
+        ):
+            later[(rec.entity, rec.entity_id, rec.field)] = rec.id
+            touched[(rec.entity, rec.entity_id)] = rec.id
+    created = {(r.entity, r.entity_id) for r in records if r.field == CREATED}
+    conflicts: list[dict[str, Any]] = []
+    reverted = 0
+    removed: dict[str, int] = defaultdict(int)
+    for rec in records:
+        model = _ENTITY_MODELS.get(rec.entity)
+        if model is None:
+            continue
+        if rec.field == CREATED:
+            if (rec.entity, rec.entity_id) in touched or _referenced(
+                session, rec.entity, rec.entity_id
+            ):
+                conflicts.append(
+                    {
+                        "entity": rec.entity,
+                        "id": rec.entity_id,
+                        "field": CREATED,
+                        "reason": "changed since by another dataset or a person",
+                    }
+                )
+                continue
+            row = session.get(model, rec.entity_id)
+            if row is not None:
+                session.delete(row)
+                session.flush()
+                removed[rec.entity] += 1
+            continue
+        if rec.field.startswith("identifier:"):
+            agency = rec.field.split(":", 1)[1]
+            for ident in session.scalars(
+                select(OrganizationIdentifier).where(
+                    OrganizationIdentifier.organization_id == rec.entity_id,
+                    OrganizationIdentifier.agency == agency,
+                    OrganizationIdentifier.identifier == rec.after,
+                )
+            ):
+                session.delete(ident)
+            continue
+        if (rec.entity, rec.entity_id) in created:
+            continue  # removed with the entity (or kept, as a reported conflict)
+        if (rec.entity, rec.entity_id, rec.field) in later:
+            conflicts.append(
+                {
+                    "entity": rec.entity,
+                    "id": rec.entity_id,
+                    "field": rec.field,
+                    "reason": "changed since by another dataset or a person",
+                }
+            )
+            continue
+        row = session.get(model, rec.entity_id)
+        if row is None:
+            continue
+        setattr(row, rec.field, _value(rec.field, rec.before))
+        session.add(
+            ChangeRecord(
+                dataset_id=dataset_id,
+                user_id=principal.user_id,
+                entity=rec.entity,
+                entity_id=rec.entity_id,
+                field=rec.field,
+                before=rec.after,
+                after=rec.before,
+                row_number=rec.row_number,
+            )
+        )
+        reverted += 1
+    session.flush()
+    _transition(
+        session, dataset_id, DatasetState.MERGED, DatasetState.REVERTED, reverted_at=utcnow()
+    )
+    result = {
+        "fields_reverted": reverted,
+        "entities_removed": dict(removed),
+        "conflicts": conflicts,
+    }
+    audit.record(
+        session,
+        principal,
+        "dataset.revert",
+        entity="dataset",
+        entity_id=dataset_id,
+        fields_reverted=reverted,
+        conflicts=len(conflicts),
+    )
+    return result

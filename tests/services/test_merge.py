@@ -1,0 +1,198 @@
+"""Approve and merge, reject, revert: the CRM changes only through reviewed datasets,
+every change is recorded, precedence holds, and a revert undoes exactly its own work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ogcrm.auth.principal import system_principal
+from ogcrm.db.models import (
+    ChangeRecord,
+    Dataset,
+    DatasetState,
+    Organization,
+    OrganizationIdentifier,
+    Permit,
+    ProductionReport,
+    Well,
+)
+from ogcrm.services.datasets import process, receive
+from ogcrm.services.errors import InvalidInput
+from ogcrm.services.merge import approve_and_merge, reject, revert
+
+P = system_principal("test")
+
+
+def _staged(db, path: Path, data_dir: Path, **kw) -> int:
+    with db.unit_of_work() as s:
+        received = receive(s, P, path, data_dir=data_dir, **kw)
+    process(db, received.dataset_id, data_dir=data_dir)
+    return received.dataset_id
+
+
+def _count(db, model) -> int:
+    with db.read() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_texas_permits_merge_into_operators_wells_and_permits(db, tmp_path, shared_data):
+    ds = _staged(db, shared_data / "real" / "tx-rrc-drilling-permits-daf420.dat", tmp_path)
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, P, ds)
+    assert counts["created"]["permit"] == 56
+    assert counts["created"]["well"] == _count(db, Well) > 0
+    with db.read() as s:
+        dataset = s.get(Dataset, ds)
+        apache = s.scalars(select(Permit).where(Permit.permit_number == "0787859")).one()
+        org = s.get(Organization, apache.operator_id)
+        idents = s.scalars(
+            select(OrganizationIdentifier).where(OrganizationIdentifier.organization_id == org.id)
+        ).all()
+        well = s.get(Well, apache.well_id)
+    assert dataset.state == DatasetState.MERGED and dataset.counts == counts
+    assert org.name == "APACHE CORPORATION"
+    assert [(i.agency, i.identifier) for i in idents] == [("tx-rrc", "027200")]
+    assert (well.api10, well.state, well.operator_id) == ("4247536762", "TX", org.id)
+    assert apache.state == "TX" and apache.issued_on is not None
+
+
+def test_production_rows_fold_into_monthly_reports(db, tmp_path, shared_data):
+    ds = _staged(db, shared_data / "real" / "nm-ocd-wcproduction-excerpt.xml", tmp_path)
+    with db.unit_of_work() as s:
+        approve_and_merge(s, P, ds)
+    with db.read() as s:
+        reports = s.scalars(select(ProductionReport)).all()
+    assert len(reports) == 1  # gas, oil and water rows of one well-month
+    report = reports[0]
+    assert report.month.isoformat() == "1973-07-01"
+    assert (report.gas_mcf, report.oil_bbl) == (53612.0, 75262.0)
+
+
+def test_a_changed_file_records_only_what_changed_and_revert_undoes_it(db, tmp_path):
+    first = tmp_path / "v1.csv"
+    first.write_text(
+        "Operator Name,API #,Spud Date,County\n"
+        "Acme Oil Co.,42-003-12345,1/2/2024,ANDREWS\n"
+        "Bravo Energy LLC,42-003-12346,1/3/2024,ANDREWS\n"
+    )
+    ds1 = _staged(db, first, tmp_path / "store")
+    with db.unit_of_work() as s:
+        approve_and_merge(s, P, ds1)
+    changes_after_first = _count(db, ChangeRecord)
+    second = tmp_path / "v2.csv"
+    second.write_text(first.read_text().replace("1/3/2024", "2/3/2024"))
+    ds2 = _staged(db, second, tmp_path / "store")
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, P, ds2)
+    assert counts["changes"] == 1 and counts["updated"] == {"well": 1} and counts["created"] == {}
+    with db.read() as s:
+        rec = s.scalars(select(ChangeRecord).where(ChangeRecord.dataset_id == ds2)).one()
+    assert (rec.entity, rec.field, rec.before, rec.after, rec.row_number) == (
+        "well",
+        "spud_date",
+        "2024-01-03",
+        "2024-02-03",
+        3,
+    )
+    # reverting the first dataset: its well date was changed since -> a conflict, kept
+    with db.unit_of_work() as s:
+        result = revert(s, P, ds1)
+    assert {c["entity"] for c in result["conflicts"]} >= {"well"}
+    # reverting the second restores the date
+    with db.unit_of_work() as s:
+        # ds1 is reverted already; ds2 still merged
+        assert revert(s, P, ds2)["fields_reverted"] == 1
+    with db.read() as s:
+        assert {str(w.spud_date) for w in s.scalars(select(Well))} >= {"2024-01-03"}
+    assert _count(db, ChangeRecord) > changes_after_first  # history only grows
+
+
+def test_revert_removes_what_the_dataset_created(db, tmp_path, shared_data):
+    before = (_count(db, Organization), _count(db, Well), _count(db, Permit))
+    ds = _staged(db, shared_data / "real" / "tx-rrc-drilling-permits-daf420.dat", tmp_path)
+    with db.unit_of_work() as s:
+        approve_and_merge(s, P, ds)
+    with db.unit_of_work() as s:
+        result = revert(s, P, ds)
+    assert result["conflicts"] == []
+    assert (_count(db, Organization), _count(db, Well), _count(db, Permit)) == before
+    with db.read() as s:
+        assert s.get(Dataset, ds).state == DatasetState.REVERTED
+
+
+def test_a_persons_edit_is_never_overwritten_by_an_import(db, tmp_path, users):
+    person = users.create("admin")
+    path = tmp_path / "a.csv"
+    path.write_text("Operator Name,API #,County\nAcme Oil Co.,42-003-12345,ANDREWS\n")
+    ds = _staged(db, path, tmp_path / "store")
+    with db.unit_of_work() as s:
+        approve_and_merge(s, P, ds)
+        well = s.scalars(select(Well)).one()
+        well.county = "Andrews (verified)"
+        s.add(
+            ChangeRecord(
+                user_id=person.id,
+                entity="well",
+                entity_id=well.id,
+                field="county",
+                before="Andrews",
+                after="Andrews (verified)",
+            )
+        )
+    path2 = tmp_path / "b.csv"
+    path2.write_text("Operator Name,API #,County\nAcme Oil Co.,42-003-12345,WARD\n")
+    ds2 = _staged(db, path2, tmp_path / "store")
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, P, ds2)
+    assert counts["not_applied"] == {"well": 1}
+    with db.read() as s:
+        assert s.scalars(select(Well)).one().county == "Andrews (verified)"
+
+
+def test_quarantined_and_duplicate_rows_are_not_merged(db, tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text(
+        "Operator Name,API #\nAcme Oil Co.,42-003-12345\nAcme Oil Co.,42-003-12345\nBad Co,99-003-12345\n"
+    )
+    ds = _staged(db, path, tmp_path / "store")
+    with db.read() as s:
+        dataset = s.get(Dataset, ds)
+        assert (dataset.rows_duplicate, dataset.rows_quarantined) == (1, 1)
+    with db.unit_of_work() as s:
+        approve_and_merge(s, P, ds)
+    assert _count(db, Well) == 1
+
+
+def test_merging_twice_or_after_reject_is_refused(db, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("Operator Name,API #\nAcme Oil Co.,42-003-12345\n")
+    ds = _staged(db, path, tmp_path / "store")
+    with db.unit_of_work() as s:
+        reject(s, P, ds, reason="wrong month")
+    with pytest.raises(InvalidInput, match="not awaiting review"), db.unit_of_work() as s:
+        approve_and_merge(s, P, ds)
+    assert _count(db, Well) == 0
+
+
+def test_dataset_commands(db, database_url, tmp_path, shared_data, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from ogcrm.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OGCRM_DATA_DIR", str(tmp_path))
+    run = lambda *a: CliRunner().invoke(main, ["--database-url", database_url, *a])  # noqa: E731
+    path = shared_data / "real" / "co-ecmc-wells-shl-bhl-weld.csv"
+    merged = json.loads(run("import", str(path), "--approve", "--json").output.splitlines()[-1])
+    assert merged["state"] == "merged" and merged["counts"]["created"]["well"] == 831
+    reverted = run("dataset", "revert", str(merged["id"]), "--json")
+    out = json.loads(reverted.output)
+    assert out["state"] == "reverted" and out["revert"]["conflicts"] == []
+    assert _count(db, Well) == 0
+    again = run("dataset", "approve", str(merged["id"]))
+    assert again.exit_code == 1 and "not awaiting review" in again.output
