@@ -27,6 +27,7 @@ from ogcrm.api.schema import build_schema
 from ogcrm.auth.throttle import LoginThrottle
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
+from ogcrm.jobs.actors import use_database
 from ogcrm.jobs.broker import InProcessWorker, build_broker
 from ogcrm.services.errors import AuthenticationFailed
 from ogcrm.services.health import check_health
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     settings = settings.with_secret_key()
     database = db or Database(settings, application_name="ogcrm-api")
     broker = build_broker(settings)
+    use_database(database, settings.data_dir)  # in-process jobs share the API's engine
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

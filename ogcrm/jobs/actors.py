@@ -1,5 +1,125 @@
 """Dramatiq actors: thin, idempotent wrappers that take ids and call one service.
 
-``ogcrm worker`` imports this module in each worker process after the broker is set.
-The dataset lifecycle (ingest, merge, revert) declares its actors here.
+Actors are registered on a broker by :func:`register`, which ``build_broker`` calls, not
+at import time, so every broker a process builds (tests build many) has them, and
+``ogcrm worker``'s ``setup`` registers them before Dramatiq starts consuming.
+
+Each job opens its own unit of work. Bad input (an unreadable file, a dataset in the
+wrong state) is declared in ``throws`` and fails at once; database faults (a dropped
+connection, a restart) are retried with backoff. Idempotency comes from the services'
+guarded state transitions: a message delivered twice finds nothing to do the second
+time.
 """
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ogcrm.config import Settings
+from ogcrm.db.session import Database
+from ogcrm.pipeline.errors import ReaderError
+from ogcrm.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+_database: Database | None = None
+_data_dir: Path | None = None
+
+
+def use_database(db: Database, data_dir: Path) -> None:
+    """Let this process's jobs use an existing database (the API's, in-process)."""
+    global _database, _data_dir
+    _database, _data_dir = db, data_dir
+
+
+def _db() -> tuple[Database, Path]:
+    """The process's database, built from the environment on first use (after the
+    worker has forked, so no connection is shared between processes)."""
+    global _database, _data_dir
+    if _database is None:
+        settings = Settings.from_env()
+        _database = Database(settings, application_name="ogcrm-worker")
+        _data_dir = settings.data_dir
+    assert _data_dir is not None
+    return _database, _data_dir
+
+
+def _retry_when(retries: int, exc: Exception) -> bool:
+    """Retry database faults a few times; never bad input."""
+    return retries < 5 and isinstance(exc, (OperationalError, DBAPIError))
+
+
+def process_dataset(dataset_id: int) -> None:
+    from ogcrm.services.datasets import process
+
+    db, data_dir = _db()
+    process(db, dataset_id, data_dir=data_dir)
+
+
+def merge_dataset(dataset_id: int, user_id: int | None = None) -> None:
+    from ogcrm.auth.principal import system_principal
+    from ogcrm.services.merge import approve_and_merge
+
+    db, _ = _db()
+    with db.unit_of_work() as session:
+        approve_and_merge(session, system_principal("job"), dataset_id)
+
+
+def revert_dataset(dataset_id: int) -> None:
+    from ogcrm.auth.principal import system_principal
+    from ogcrm.services.merge import revert
+
+    db, _ = _db()
+    with db.unit_of_work() as session:
+        revert(session, system_principal("job"), dataset_id)
+
+
+def rescore_organizations(organization_ids: list[int] | None = None) -> None:
+    from ogcrm.rules.scoring import NoActiveRuleSet, rescore
+
+    db, _ = _db()
+    with db.unit_of_work() as session:
+        try:
+            rescore(session, organization_ids=organization_ids)
+        except NoActiveRuleSet:
+            log.info("no active rule set: nothing to rescore")
+
+
+JOBS: dict[str, Any] = {
+    "dataset.process": process_dataset,
+    "dataset.merge": merge_dataset,
+    "dataset.revert": revert_dataset,
+    "rules.rescore": rescore_organizations,
+}
+
+
+def register(broker: dramatiq.Broker) -> None:
+    """Declare every job on ``broker`` (once per broker)."""
+    for name, fn in JOBS.items():
+        if name in broker.actors:
+            continue
+        dramatiq.Actor(
+            fn,
+            broker=broker,
+            actor_name=name,
+            queue_name=name.split(".", 1)[0],
+            priority=0,
+            options={
+                "max_retries": 5,
+                "min_backoff": 1_000,
+                "max_backoff": 60_000,
+                "time_limit": 60 * 60 * 1000,
+                "throws": (ReaderError, DomainError),
+                "retry_when": _retry_when,
+            },
+        )
+
+
+def send(broker: dramatiq.Broker, job: str, *args: Any) -> None:
+    """Enqueue a job by name (call after the transaction that made it necessary)."""
+    broker.get_actor(job).send(*args)

@@ -34,6 +34,9 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         broker = StubBroker()
         broker.emit_after("process_boot")
     dramatiq.set_broker(broker)
+    from ogcrm.jobs.actors import register
+
+    register(broker)
     return broker
 
 
