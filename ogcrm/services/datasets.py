@@ -19,17 +19,17 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ogcrm.auth.principal import Principal
-from ogcrm.db.models import CellIssue, Dataset, DatasetState, Source, StagedRow
+from ogcrm.db.models import CellIssue, Dataset, DatasetState, Source
 from ogcrm.db.session import Database
 from ogcrm.db.types import utcnow
 from ogcrm.pipeline.cleaning import CleanRun
@@ -312,17 +312,42 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    columns = list(frame.columns)
-    return [
-        {c: _json_value(v) for c, v in zip(columns, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
+def _json_lines(frame: pd.DataFrame) -> list[str]:
+    """Each row as a JSON object, serialized by pandas in C (NaN and None as null)."""
+    if frame.empty:
+        return ["{}"] * len(frame)
+    text = frame.to_json(orient="records", lines=True, double_precision=15, date_format="iso")
+    return text.splitlines()
 
 
-def _batched(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, len(rows), STAGE_BATCH):
-        yield rows[start : start + STAGE_BATCH]
+def _bulk_write(
+    session: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Append rows fast: PostgreSQL's COPY, or batched executemany on SQLite.
+
+    Values are already in their stored form (JSON columns as JSON text), so both paths
+    bypass the ORM and its per-row work.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - names are this module's constants
+    cursor = raw.cursor()
+    try:
+        for start in range(0, len(rows), STAGE_BATCH):
+            cursor.executemany(statement, rows[start : start + STAGE_BATCH])
+    finally:
+        cursor.close()
 
 
 def _stage(
@@ -332,40 +357,57 @@ def _stage(
     cleaned: pd.DataFrame,
     outcome: pd.Series,
 ) -> None:
-    rows = [
-        {
-            "dataset_id": dataset_id,
-            "row_number": int(number),
-            "outcome": str(result),
-            "original": before,
-            "cleaned": after,
-        }
-        for number, result, before, after in zip(
-            cleaned.index, outcome.to_numpy(), _records(original), _records(cleaned), strict=True
+    rows = list(
+        zip(
+            [dataset_id] * len(cleaned),
+            cleaned.index.astype("int64").tolist(),
+            outcome.astype(str).tolist(),
+            _json_lines(original),
+            _json_lines(cleaned),
+            strict=True,
         )
-    ]
-    for batch in _batched(rows):
-        session.execute(insert(StagedRow.__table__), batch)
+    )
+    _bulk_write(
+        session, "staged_row", ("dataset_id", "row_number", "outcome", "original", "cleaned"), rows
+    )
+
+
+def _text(value: Any) -> str | None:
+    value = _json_value(value)
+    return None if value is None else str(value)
 
 
 def _stage_issues(session: Session, dataset_id: int, issues: pd.DataFrame) -> None:
     if not len(issues):
         return
     rows = [
-        {
-            "dataset_id": dataset_id,
-            "row_number": int(r.row),
-            "column": str(r.column),
-            "original": None if r.original is None else str(r.original),
-            "corrected": None if _json_value(r.corrected) is None else str(r.corrected),
-            "cleaner": r.cleaner,
-            "severity": r.severity,
-            "message": str(r.message),
-        }
+        (
+            dataset_id,
+            int(r.row),
+            str(r.column),
+            _text(r.original),
+            _text(r.corrected),
+            r.cleaner,
+            r.severity,
+            str(r.message),
+        )
         for r in issues.itertuples(index=False)
     ]
-    for batch in _batched(rows):
-        session.execute(insert(CellIssue.__table__), batch)
+    _bulk_write(
+        session,
+        "cell_issue",
+        (
+            "dataset_id",
+            "row_number",
+            '"column"',
+            "original",
+            "corrected",
+            "cleaner",
+            "severity",
+            "message",
+        ),
+        rows,
+    )
 
 
 def describe(session: Session, dataset: Dataset) -> dict[str, Any]:
