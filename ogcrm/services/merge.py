@@ -208,6 +208,51 @@ class _Merger:
         self._record(entity, row.id, CREATED, None, True, row_number)
         self.counts.created[entity] += 1
 
+    def _upsert(
+        self,
+        entity: str,
+        found: dict[Any, Any],
+        key: Any,
+        make: Any,
+        attrs: dict[str, Any],
+        owners: dict[tuple[int, str], ChangeRecord],
+        row_number: int,
+        pending: dict[Any, tuple[Any, int, dict[str, Any]]],
+    ) -> Any:
+        """Update an existing entity field by field, or create it. Creations wait for
+        one flush per batch (:meth:`_flush_created`), not one each."""
+        if key in pending:  # created earlier in this batch: later rows fill it in
+            row, _, values = pending[key]
+            for attr, value in attrs.items():
+                if value is not None:
+                    setattr(row, attr, value)
+                    values[attr] = value
+            return row
+        row = found.get(key)
+        if row is None:
+            row = make()
+            for attr, value in attrs.items():
+                if value is not None:
+                    setattr(row, attr, value)
+            self.session.add(row)
+            found[key] = row
+            pending[key] = (row, row_number, {a: v for a, v in attrs.items() if v is not None})
+            return row
+        self._apply(entity, row, attrs, owners, row_number, created=False)
+        return row
+
+    def _flush_created(
+        self, entity: str, pending: dict[Any, tuple[Any, int, dict[str, Any]]]
+    ) -> None:
+        if not pending:
+            return
+        self.session.flush()
+        for row, row_number, values in pending.values():
+            self._record(entity, row.id, CREATED, None, True, row_number)
+            for attr, value in values.items():
+                self._record(entity, row.id, attr, None, value, row_number)
+            self.counts.created[entity] += 1
+
     # ------------------------------------------------------------------ entities
 
     def organization(self, values: dict[str, Any], row_number: int) -> int | None:
@@ -291,7 +336,7 @@ class _Merger:
             w.api10: w for w in self.session.scalars(select(Well).where(Well.api10.in_(wanted)))
         }
         owners = self._owners("well", [w.id for w in existing.values()])
-        created_now: set[str] = set()
+        pending: dict[Any, tuple[Any, int, dict[str, Any]]] = {}
         for n, v in values_of.items():
             api10 = v.get("api10")
             if not api10:
@@ -300,14 +345,17 @@ class _Merger:
             if "state" not in attrs and self.source_state:
                 attrs["state"] = self.source_state
             attrs["operator_id"] = org_ids.get(n)
-            well = existing.get(api10)
-            if well is None:
-                well = Well(api10=api10, dataset_id=self.dataset.id)
-                self.session.add(well)
-                self._created("well", well, n)
-                existing[api10] = well
-                created_now.add(api10)
-            self._apply("well", well, attrs, owners, n, api10 in created_now)
+            self._upsert(
+                "well",
+                existing,
+                api10,
+                lambda api10=api10: Well(api10=api10, dataset_id=self.dataset.id),
+                attrs,
+                owners,
+                n,
+                pending,
+            )
+        self._flush_created("well", pending)
         return existing
 
     def _permits(
@@ -331,7 +379,7 @@ class _Merger:
             )
         }
         owners = self._owners("permit", [p.id for p in existing.values()])
-        created_now: set[str] = set()
+        pending: dict[Any, tuple[Any, int, dict[str, Any]]] = {}
         for n, v in values_of.items():
             if not v.get("permit_number"):
                 continue
@@ -342,14 +390,19 @@ class _Merger:
             attrs["operator_id"] = org_ids.get(n)
             well = wells.get(v.get("api10") or "")
             attrs["well_id"] = well.id if well is not None else None
-            permit = existing.get(number)
-            if permit is None:
-                permit = Permit(agency=agency, permit_number=number, dataset_id=self.dataset.id)
-                self.session.add(permit)
-                self._created("permit", permit, n)
-                existing[number] = permit
-                created_now.add(number)
-            self._apply("permit", permit, attrs, owners, n, number in created_now)
+            self._upsert(
+                "permit",
+                existing,
+                number,
+                lambda number=number: Permit(
+                    agency=agency, permit_number=number, dataset_id=self.dataset.id
+                ),
+                attrs,
+                owners,
+                n,
+                pending,
+            )
+        self._flush_created("permit", pending)
 
     def _production(
         self,
@@ -386,19 +439,24 @@ class _Merger:
             )
         }
         owners = self._owners("production_report", [r.id for r in existing.values()])
+        pending: dict[Any, tuple[Any, int, dict[str, Any]]] = {}
         for (well_id, month), (n, attrs) in merged.items():
-            report = existing.get((well_id, month))
-            created = report is None
-            if report is None:
-                report = ProductionReport(
+            self._upsert(
+                "production_report",
+                existing,
+                (well_id, month),
+                lambda well_id=well_id, month=month: ProductionReport(
                     well_id=well_id,
                     month=month,
                     agency=self.source.agency.lower(),
                     dataset_id=self.dataset.id,
-                )
-                self.session.add(report)
-                self._created("production_report", report, n)
-            self._apply("production_report", report, attrs, owners, n, created)
+                ),
+                attrs,
+                owners,
+                n,
+                pending,
+            )
+        self._flush_created("production_report", pending)
 
 
 def _transition(

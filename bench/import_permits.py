@@ -1,0 +1,171 @@
+"""Importing a generated permits file: read + clean + stage, then merge, next to a
+hand-written pandas read / clean / COPY of the same file, each in a fresh process.
+
+- ogcrm: ``receive`` + ``process`` (stream the file in chunks, the full cleaner chain,
+  staged rows and cell issues written with COPY), then ``approve_and_merge`` into the
+  CRM tables with change records;
+- pandas: ``read_csv`` of the whole file, the same corrections by hand, ``COPY`` of the
+  result into a plain table (no history, no issues, no review).
+
+    python bench/import_permits.py [--rows 1000000] [--merge-rows 20000]
+        [--pg postgresql://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from permits_file import generate
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+OGCRM = r"""
+import json, resource, sys, time
+from pathlib import Path
+from ogcrm.auth.principal import system_principal
+from ogcrm.config import Settings
+from ogcrm.db.migrate import upgrade
+from ogcrm.db.session import Database, create_db_engine
+from ogcrm.pipeline.contracts import SourceSpec
+from ogcrm.plugins import default_registry
+from ogcrm.services.datasets import process, receive
+from ogcrm.services.merge import approve_and_merge
+path, url, data_dir, merge = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), sys.argv[4] == "merge"
+engine = create_db_engine(url); upgrade(engine); engine.dispose()
+registry = default_registry()
+registry.sources["bench-permits"] = SourceSpec(
+    "bench-permits", "Permits", "tx-rrc", state="TX", reader="delimited",
+    mapping={
+        "permit_number": "permit_number", "api": "api", "operator_number": "operator_number",
+        "operator_name": "operator_name", "county": "county", "lease_name": "lease_name",
+        "issued_date": "issued_date", "total_depth_ft": "total_depth",
+        "latitude": "latitude", "longitude": "longitude",
+    },
+)
+db = Database(Settings(data_dir=data_dir, database_url=url, secret_key="x" * 43))
+start = time.perf_counter()
+with db.unit_of_work() as s:
+    received = receive(s, system_principal("bench"), path, data_dir=data_dir, source="bench-permits")
+dataset = process(db, received.dataset_id, data_dir=data_dir, registry=registry)
+staged = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+result = {"rows": dataset.rows_read, "staged_seconds": staged, "peak_mb": peak,
+          "counts": [dataset.rows_clean, dataset.rows_fixed, dataset.rows_quarantined, dataset.rows_duplicate]}
+if merge:
+    start = time.perf_counter()
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, system_principal("bench"), received.dataset_id)
+    result["merge_seconds"] = time.perf_counter() - start
+    result["merge"] = counts
+print(json.dumps(result))
+"""
+
+PANDAS = r"""
+import io, json, resource, sys, time
+import numpy as np, pandas as pd, psycopg
+path, url = sys.argv[1], sys.argv[2]
+start = time.perf_counter()
+df = pd.read_csv(path, dtype=str, keep_default_na=False)
+for c in df.columns:
+    df[c] = df[c].str.strip().str.replace(r"\s+", " ", regex=True)
+df = df.replace({"NULL": None, "N/A": None, "NA": None, "": None})
+digits = df["api"].str.replace(r"\D", "", regex=True)
+df["api10"] = np.where(digits.str.len() == 8, "42" + digits, digits.str[:10])
+key = df["operator_name"].str.upper().str.replace(r"[^0-9A-Z]+", " ", regex=True).str.strip()
+df["operator_name_key"] = key.str.replace(r"\s+(INC|LLC|L P|LP|CORP|CO|COMPANY)$", "", regex=True)
+iso = pd.to_datetime(df["issued_date"], format="%Y%m%d", errors="coerce")
+iso = iso.fillna(pd.to_datetime(df["issued_date"], format="%m/%d/%Y", errors="coerce"))
+df["issued_date"] = iso.dt.strftime("%Y-%m-%d")
+df["total_depth"] = pd.to_numeric(df["total_depth"].str.replace(",", ""), errors="coerce")
+lat = pd.to_numeric(df["latitude"], errors="coerce")
+lon = pd.to_numeric(df["longitude"], errors="coerce")
+swap = lat < 0
+df["latitude"], df["longitude"] = np.where(swap, lon, lat), np.where(swap, lat, lon)
+df = df.drop_duplicates()
+buffer = io.StringIO()
+df.to_csv(buffer, index=False, header=False)
+buffer.seek(0)
+with psycopg.connect(url) as conn:
+    conn.execute("CREATE TABLE pandas_permits (" + ", ".join(f'"{c}" text' for c in df.columns) + ")")
+    with conn.cursor().copy("COPY pandas_permits FROM STDIN WITH (FORMAT csv)") as copy:
+        while block := buffer.read(1 << 20):
+            copy.write(block)
+seconds = time.perf_counter() - start
+print(json.dumps({"rows": len(df), "staged_seconds": seconds,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def child(code: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--merge-rows", type=int, default=20_000)
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    admin = create_engine(
+        make_url(args.pg).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+    names = []
+
+    def database() -> str:
+        name = f"ogcrm_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        names.append(name)
+        return make_url(args.pg).set(database=name).render_as_string(hide_password=False)
+
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            big, small = Path(tmp) / "permits.csv", Path(tmp) / "permits-small.csv"
+            t = time.perf_counter()
+            generate(big, args.rows, dirty=True)
+            generate(small, args.merge_rows, dirty=True)
+            print(
+                f"generated {args.rows:,} permit rows ({big.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s"
+            )
+            ogcrm = child(OGCRM, str(big), database(), tmp, "stage")
+            pandas = child(PANDAS, str(big), database())
+            merged = child(OGCRM, str(small), database(), tmp + "/m", "merge")
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    print(
+        f"\n{'read + clean + stage (PostgreSQL)':<44}{'rows':>11}{'seconds':>9}{'rows/s':>10}{'peak MB':>9}"
+    )
+    for label, r in (
+        ("ogcrm (chunks, issues, staged for review)", ogcrm),
+        ("hand-written pandas + COPY", pandas),
+    ):
+        print(
+            f"{label:<44}{r['rows']:>11,}{r['staged_seconds']:>9.1f}{r['rows'] / r['staged_seconds']:>10,.0f}{r['peak_mb']:>9.0f}"
+        )
+    clean, fixed, quarantined, duplicate = ogcrm["counts"]
+    print(
+        f"  ogcrm outcomes: clean {clean:,}, fixed {fixed:,}, quarantined {quarantined:,}, duplicate {duplicate:,}"
+    )
+    rate = merged["rows"] / merged["merge_seconds"]
+    print(
+        f"\nmerge of {merged['rows']:,} rows into the CRM (PostgreSQL): {merged['merge_seconds']:.1f} s "
+        f"({rate:,.0f} rows/s; {args.rows:,} rows would take about {args.rows / rate:,.0f} s) "
+        f"created {merged['merge']['created']}, {merged['merge']['changes']:,} change records"
+    )
+
+
+if __name__ == "__main__":
+    main()
