@@ -17,6 +17,8 @@ def generate(path: Path, rows: int, *, dirty: bool = False) -> None:
     rng = random.Random(42)
     counties = ["ANDREWS", "MIDLAND", "REEVES", "LOVING", "WARD", "HOWARD", "MARTIN"]
     operators = [f"OPERATOR {i} {s}" for i in range(400) for s in ("LLC", "INC.", "L.P.")]
+    #: an operator keeps its P-5 number, as in the real files
+    numbers = {name: f"{100000 + k * 7:06d}" for k, name in enumerate(operators)}
     with path.open("w", encoding="utf-8") as fh:
         fh.write(HEADER)
         for i in range(rows):
@@ -41,6 +43,6 @@ def generate(path: Path, rows: int, *, dirty: bool = False) -> None:
                 else:
                     api = api[3:].replace("-", "")
             fh.write(
-                f'{900000 + i},{api},{rng.randint(1, 999999):06d},"{name}",'
+                f'{900000 + i},{api},{numbers[name.replace("  ", " ")]},"{name}",'
                 f'{rng.choice(counties)},"LEASE {rng.randint(1, 5000)} UNIT",{date},"{depth}",{lat},{lon}\n'
             )

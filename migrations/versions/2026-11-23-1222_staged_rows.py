@@ -1,4 +1,5 @@
-"""Staged rows: a processed file's rows (as read and as cleaned) awaiting review.
+"""Staged rows: a processed file's cleaned rows awaiting review (the originals of the
+values cleaners changed are in cell_issue).
 
 Revision ID: 85d98b13b1f4
 Revises: 812c0e4845a2
@@ -9,7 +10,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 revision: str = '85d98b13b1f4'
 down_revision: str | None = '812c0e4845a2'
 branch_labels: str | Sequence[str] | None = None
@@ -22,8 +22,7 @@ def upgrade() -> None:
     sa.Column('dataset_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('row_number', sa.BigInteger(), nullable=False),
     sa.Column('outcome', sa.Enum('clean', 'fixed', 'quarantined', 'duplicate', name='rowoutcome', native_enum=False, create_constraint=True), nullable=False),
-    sa.Column('original', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
-    sa.Column('cleaned', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
+    sa.Column('cleaned', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['dataset_id'], ['dataset.id'], name=op.f('fk_staged_row_dataset_id_dataset'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staged_row')),
     sa.UniqueConstraint('dataset_id', 'row_number', name=op.f('uq_staged_row_dataset_id_row_number'))

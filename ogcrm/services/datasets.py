@@ -262,7 +262,7 @@ def process(
                 display_name=dataset.filename,
             )
             for cleaned in run.clean_all(chunks):
-                _stage(session, dataset_id, cleaned.original, cleaned.frame, cleaned.outcome)
+                _stage(session, dataset_id, cleaned.frame, cleaned.outcome)
                 _stage_issues(session, dataset_id, cleaned.issues)
                 if progress is not None:
                     progress(len(cleaned.frame))
@@ -320,7 +320,7 @@ def _json_lines(frame: pd.DataFrame) -> list[str]:
     return text.splitlines()
 
 
-def _bulk_write(
+def bulk_write(
     session: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
     """Append rows fast: PostgreSQL's COPY, or batched executemany on SQLite.
@@ -350,26 +350,17 @@ def _bulk_write(
         cursor.close()
 
 
-def _stage(
-    session: Session,
-    dataset_id: int,
-    original: pd.DataFrame,
-    cleaned: pd.DataFrame,
-    outcome: pd.Series,
-) -> None:
+def _stage(session: Session, dataset_id: int, cleaned: pd.DataFrame, outcome: pd.Series) -> None:
     rows = list(
         zip(
             [dataset_id] * len(cleaned),
             cleaned.index.astype("int64").tolist(),
             outcome.astype(str).tolist(),
-            _json_lines(original),
             _json_lines(cleaned),
             strict=True,
         )
     )
-    _bulk_write(
-        session, "staged_row", ("dataset_id", "row_number", "outcome", "original", "cleaned"), rows
-    )
+    bulk_write(session, "staged_row", ("dataset_id", "row_number", "outcome", "cleaned"), rows)
 
 
 def _text(value: Any) -> str | None:
@@ -393,7 +384,7 @@ def _stage_issues(session: Session, dataset_id: int, issues: pd.DataFrame) -> No
         )
         for r in issues.itertuples(index=False)
     ]
-    _bulk_write(
+    bulk_write(
         session,
         "cell_issue",
         (

@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ogcrm.db.base import Base, IdMixin, TimestampMixin, enum_column, foreign_key
@@ -122,9 +122,15 @@ class RowOutcome(enum.StrEnum):
 
 
 class StagedRow(IdMixin, Base):
-    """One row of a processed file, waiting for review: its values as read (mapped to
-    canonical fields) and as cleaned, and what became of it. Reviewers page through
-    these without the file being read again; the merge reads them, never the file."""
+    """One row of a processed file, waiting for review: its cleaned canonical values and
+    what became of it. Reviewers page through these without the file being read again,
+    and the merge reads them, never the file.
+
+    What was read is not stored twice: every value a cleaner changed has a cell issue
+    with the original, so original = cleaned except where an issue says otherwise.
+    ``cleaned`` is plain JSON (text) on PostgreSQL, not JSONB: it is written once per
+    row and read back whole, so parsing it into JSONB on the way in would be wasted.
+    """
 
     __tablename__ = "staged_row"
     __table_args__ = (
@@ -135,8 +141,7 @@ class StagedRow(IdMixin, Base):
     dataset_id: Mapped[int] = foreign_key("dataset.id", ondelete="RESTRICT", index=False)
     row_number: Mapped[int] = mapped_column(BigInteger)
     outcome: Mapped[RowOutcome] = enum_column(RowOutcome)
-    original: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    cleaned: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    cleaned: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class ChangeRecord(IdMixin, Base):
