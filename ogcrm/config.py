@@ -79,6 +79,10 @@ class Settings:
     trusted_proxies: str = ""
     #: Prefix of this installation's keys in a shared Redis (rate-limit windows, channels).
     instance_name: str = "ogcrm"
+    #: Follow-up rules applied after a merge, as JSON (empty: the built-in one, a task for
+    #: the owner when an account gets a new permit and nobody has talked to it for 30
+    #: days); see ``ogcrm.services.account_events``.
+    follow_up_rules: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 
@@ -53,7 +54,7 @@ class JsonLogicError(ValueError):
 
 
 def is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
 
 
 def to_primitive(v: Any) -> Any:
@@ -79,20 +80,20 @@ def to_number(v: Any) -> float:
     if is_number(v):
         return float(v)
     v = to_primitive(v)
-    if isinstance(v, str):
-        text = v.strip()
-        if text == "":
-            return 0.0
-        if _NUMBER_RE.fullmatch(text):
-            return float(text)
-        if text in ("Infinity", "+Infinity"):
-            return math.inf
-        if text == "-Infinity":
-            return -math.inf
-        if re.fullmatch(r"0[xX][0-9a-fA-F]+", text):
-            return float(int(text, 16))
-        return NAN
-    return to_number(v)
+    if not isinstance(v, str):
+        return NAN  # no other JSON value converts
+    text = v.strip()
+    if text == "":
+        return 0.0
+    if _NUMBER_RE.fullmatch(text):
+        return float(text)
+    if text in ("Infinity", "+Infinity"):
+        return math.inf
+    if text == "-Infinity":
+        return -math.inf
+    if re.fullmatch(r"0[xX][0-9a-fA-F]+", text):
+        return float(int(text, 16))
+    return NAN
 
 
 def parse_float(v: Any) -> float:

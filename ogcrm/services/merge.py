@@ -45,6 +45,7 @@ from ogcrm.db.types import utcnow
 from ogcrm.pipeline.matching import OrgName, Verdict
 from ogcrm.plugins import default_registry
 from ogcrm.services import audit
+from ogcrm.services.account_events import DEFAULT_FOLLOW_UPS, FollowUpRule, record_merge_events
 from ogcrm.services.errors import InvalidInput, NotFound
 from ogcrm.services.matching import load_matcher
 
@@ -504,8 +505,15 @@ def _transition(
     )
 
 
-def approve_and_merge(session: Session, principal: Principal, dataset_id: int) -> dict[str, Any]:
-    """Merge an ``awaiting_review`` dataset in the caller's one transaction."""
+def approve_and_merge(
+    session: Session,
+    principal: Principal,
+    dataset_id: int,
+    *,
+    follow_ups: tuple[FollowUpRule, ...] = DEFAULT_FOLLOW_UPS,
+) -> dict[str, Any]:
+    """Merge an ``awaiting_review`` dataset in the caller's one transaction, then record
+    what it meant for each account (timeline events, follow-up tasks)."""
     dataset = session.get(Dataset, dataset_id)
     if dataset is None:
         raise NotFound(f"dataset {dataset_id} not found")
@@ -542,6 +550,7 @@ def approve_and_merge(session: Session, principal: Principal, dataset_id: int) -
         merger.write_changes()
         last = rows[-1].row_number
     counts = merger.counts.as_dict()
+    counts["events"] = record_merge_events(session, dataset_id, rules=follow_ups)
     _transition(
         session,
         dataset_id,

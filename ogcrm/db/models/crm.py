@@ -422,3 +422,21 @@ class CampaignMember(IdMixin, Base):
     )
     outcome: Mapped[str | None] = mapped_column(String(64))
     responded_at: Mapped[dt.datetime | None]
+
+
+class OrganizationEvent(IdMixin, Base):
+    """Something that happened to an account, on its timeline: what a merge changed
+    (new permits, new wells, an operator transfer, production reported, contact details
+    changed), one event per kind per dataset, with the counts and examples in ``data``."""
+
+    __tablename__ = "organization_event"
+    __table_args__ = (
+        Index("ix_organization_event_organization_id_created_at", "organization_id", "created_at"),
+    )
+
+    organization_id: Mapped[int] = foreign_key("organization.id", ondelete="CASCADE", index=False)
+    dataset_id: Mapped[int | None] = foreign_key("dataset.id", nullable=True, index=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
