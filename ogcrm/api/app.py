@@ -27,6 +27,7 @@ from ogcrm.api.schema import build_schema
 from ogcrm.auth.throttle import LoginThrottle
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
+from ogcrm.events import build_bus
 from ogcrm.jobs.actors import use_database
 from ogcrm.jobs.broker import InProcessWorker, build_broker
 from ogcrm.services.errors import AuthenticationFailed
@@ -93,7 +94,8 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     settings = settings.with_secret_key()
     database = db or Database(settings, application_name="ogcrm-api")
     broker = build_broker(settings)
-    use_database(database, settings.data_dir)  # in-process jobs share the API's engine
+    bus = build_bus(settings)
+    use_database(database, settings.data_dir, bus)  # in-process jobs share the API's engine
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -130,4 +132,5 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     app.state.settings = settings
     app.state.db = database
     app.state.broker = broker
+    app.state.bus = bus
     return app

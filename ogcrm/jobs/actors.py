@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
+from ogcrm.events import EventBus, build_bus
 from ogcrm.pipeline.errors import ReaderError
 from ogcrm.services.errors import DomainError
 
@@ -29,24 +30,34 @@ log = logging.getLogger(__name__)
 
 _database: Database | None = None
 _data_dir: Path | None = None
+_bus: EventBus | None = None
 
 
-def use_database(db: Database, data_dir: Path) -> None:
+def use_database(db: Database, data_dir: Path, bus: EventBus | None = None) -> None:
     """Let this process's jobs use an existing database (the API's, in-process)."""
-    global _database, _data_dir
-    _database, _data_dir = db, data_dir
+    global _database, _data_dir, _bus
+    _database, _data_dir, _bus = db, data_dir, bus
 
 
 def _db() -> tuple[Database, Path]:
     """The process's database, built from the environment on first use (after the
     worker has forked, so no connection is shared between processes)."""
-    global _database, _data_dir
+    global _database, _data_dir, _bus
     if _database is None:
         settings = Settings.from_env()
         _database = Database(settings, application_name="ogcrm-worker")
         _data_dir = settings.data_dir
+        _bus = build_bus(settings)
     assert _data_dir is not None
     return _database, _data_dir
+
+
+def _publish(channel: str, payload: dict[str, Any]) -> None:
+    if _bus is not None:
+        try:
+            _bus.publish(channel, payload)
+        except Exception:  # an event lost is no reason to fail the job
+            log.warning("could not publish to %s", channel, exc_info=True)
 
 
 def _retry_when(retries: int, exc: Exception) -> bool:
@@ -58,7 +69,25 @@ def process_dataset(dataset_id: int) -> None:
     from ogcrm.services.datasets import process
 
     db, data_dir = _db()
-    process(db, dataset_id, data_dir=data_dir)
+    channel = f"dataset:{dataset_id}"
+    done = 0
+
+    def progress(rows: int) -> None:
+        nonlocal done
+        done += rows
+        _publish(channel, {"dataset_id": dataset_id, "stage": "processing", "rows_done": done})
+
+    dataset = process(db, dataset_id, data_dir=data_dir, progress=progress)
+    _publish(
+        channel,
+        {
+            "dataset_id": dataset_id,
+            "stage": str(dataset.state),
+            "rows_done": dataset.rows_read,
+            "rows_total": dataset.rows_read,
+            "error": dataset.error,
+        },
+    )
 
 
 def merge_dataset(dataset_id: int, user_id: int | None = None) -> None:
@@ -67,7 +96,10 @@ def merge_dataset(dataset_id: int, user_id: int | None = None) -> None:
 
     db, _ = _db()
     with db.unit_of_work() as session:
-        approve_and_merge(session, system_principal("job"), dataset_id)
+        counts = approve_and_merge(session, system_principal("job"), dataset_id)
+    _publish(
+        f"dataset:{dataset_id}", {"dataset_id": dataset_id, "stage": "merged", "counts": counts}
+    )
 
 
 def revert_dataset(dataset_id: int) -> None:
