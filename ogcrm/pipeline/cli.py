@@ -393,3 +393,136 @@ def dataset_revert(ctx: click.Context, dataset_id: int, as_json: bool) -> None:
     from ogcrm.services.merge import revert
 
     _dataset_action(ctx, dataset_id, as_json, revert)
+
+
+@dataset.command("rows")
+@click.argument("dataset_id", type=int)
+@click.option(
+    "--outcome", type=click.Choice(["clean", "fixed", "quarantined", "duplicate"]), default=None
+)
+@click.option(
+    "--after", "after_row", default=0, show_default=True, help="Last row of the previous page."
+)
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def dataset_rows(
+    ctx: click.Context,
+    dataset_id: int,
+    outcome: str | None,
+    after_row: int,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Page through a dataset's staged rows with each row's corrections."""
+    from dataclasses import asdict
+
+    from ogcrm.cli import open_database
+    from ogcrm.services import review
+
+    db = open_database(ctx)
+    try:
+        with db.read() as session:
+            page = review.rows(
+                session, dataset_id, outcome=outcome, after_row=after_row, limit=limit
+            )
+    finally:
+        db.dispose()
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in page], default=str))
+        return
+    for r in page:
+        click.echo(f"row {r.row_number} [{r.outcome}]")
+        for column, issues in r.issues.items():
+            for i in issues:
+                click.echo(
+                    f"    {column}: {i['original']!r} -> {i['corrected']!r}  ({i['severity']}: {i['message']})"
+                )
+
+
+@dataset.command("candidates")
+@click.argument("dataset_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def dataset_candidates(ctx: click.Context, dataset_id: int, as_json: bool) -> None:
+    """Operator names that resemble a known organization: confirm or deny each with
+    `ogcrm dataset decide`."""
+    from dataclasses import asdict
+
+    from ogcrm.cli import open_database
+    from ogcrm.services import review
+
+    db = open_database(ctx)
+    try:
+        with db.read() as session:
+            found = review.candidates(session, dataset_id)
+    finally:
+        db.dispose()
+    if as_json:
+        click.echo(json.dumps([asdict(c) for c in found]))
+        return
+    for c in found:
+        click.echo(
+            f"{c.name!r} ({c.rows} rows) ~ {c.organization_name!r} #{c.organization_id}: {c.reason}"
+        )
+
+
+@dataset.command("decide")
+@click.argument("name")
+@click.argument("other")
+@click.argument("verdict", type=click.Choice(["same", "different"]))
+@click.option("--note", default="")
+@click.pass_context
+def dataset_decide(ctx: click.Context, name: str, other: str, verdict: str, note: str) -> None:
+    """Say whether two organization names are one company; every later import reuses it."""
+    from ogcrm.auth.principal import system_principal
+    from ogcrm.cli import open_database
+    from ogcrm.db.models import MatchVerdict
+    from ogcrm.services.errors import DomainError
+    from ogcrm.services.matching import record_decision
+
+    db = open_database(ctx)
+    try:
+        with db.unit_of_work() as session:
+            record_decision(
+                session, system_principal("cli"), name, other, MatchVerdict(verdict), note=note
+            )
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.dispose()
+    click.echo(
+        f"recorded: {name!r} and {other!r} are {'the same company' if verdict == 'same' else 'different companies'}"
+    )
+
+
+@dataset.command("edit")
+@click.argument("dataset_id", type=int)
+@click.argument("row_number", type=int)
+@click.argument("values", nargs=-1, required=True, metavar="FIELD=VALUE...")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def dataset_edit(
+    ctx: click.Context, dataset_id: int, row_number: int, values: tuple[str, ...], as_json: bool
+) -> None:
+    """Fix a quarantined row by hand; the values are cleaned again on save."""
+    from dataclasses import asdict
+
+    from ogcrm.auth.principal import system_principal
+    from ogcrm.cli import open_database
+    from ogcrm.services import review
+    from ogcrm.services.errors import DomainError
+
+    pairs = dict(v.partition("=")[::2] for v in values)
+    db = open_database(ctx)
+    try:
+        with db.unit_of_work() as session:
+            row = review.edit_row(session, system_principal("cli"), dataset_id, row_number, pairs)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.dispose()
+    if as_json:
+        click.echo(json.dumps(asdict(row), default=str))
+    else:
+        click.echo(f"row {row.row_number}: {row.outcome}")

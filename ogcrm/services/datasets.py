@@ -263,7 +263,7 @@ def process(
             )
             for cleaned in run.clean_all(chunks):
                 _stage(session, dataset_id, cleaned.frame, cleaned.outcome)
-                _stage_issues(session, dataset_id, cleaned.issues)
+                stage_issues(session, dataset_id, cleaned.issues)
                 if progress is not None:
                     progress(len(cleaned.frame))
             timings["process"] = round(time.perf_counter() - started, 3)
@@ -312,7 +312,7 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _json_lines(frame: pd.DataFrame) -> list[str]:
+def json_lines(frame: pd.DataFrame) -> list[str]:
     """Each row as a JSON object, serialized by pandas in C (NaN and None as null)."""
     if frame.empty:
         return ["{}"] * len(frame)
@@ -356,7 +356,7 @@ def _stage(session: Session, dataset_id: int, cleaned: pd.DataFrame, outcome: pd
             [dataset_id] * len(cleaned),
             cleaned.index.astype("int64").tolist(),
             outcome.astype(str).tolist(),
-            _json_lines(cleaned),
+            json_lines(cleaned),
             strict=True,
         )
     )
@@ -368,7 +368,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _stage_issues(session: Session, dataset_id: int, issues: pd.DataFrame) -> None:
+def stage_issues(session: Session, dataset_id: int, issues: pd.DataFrame) -> None:
     if not len(issues):
         return
     rows = [
