@@ -83,6 +83,12 @@ class Settings:
     #: the owner when an account gets a new permit and nobody has talked to it for 30
     #: days); see ``ogcrm.services.account_events``.
     follow_up_rules: str = ""
+    #: Redis broker: how long a silent worker is believed alive before its unfinished
+    #: messages go back to the queue, and how often (per million fetches) a worker looks
+    #: for such messages. Dramatiq's defaults (60 s, 1,000) can leave a killed worker's
+    #: job waiting many minutes (Bogdanp/dramatiq#64); tests shorten both.
+    job_heartbeat_timeout_ms: int = 15_000
+    job_maintenance_chance: int = 10_000
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -17,10 +17,10 @@ from ogcrm.config import Settings
 
 log = logging.getLogger(__name__)
 
-#: Redis broker tuning. Dramatiq's defaults leave a dead worker's messages unacked for a
-#: minute and run maintenance rarely (Bogdanp/dramatiq#64, #527); the database remains the
-#: source of truth for job state either way (RELIABILITY.md §0.6).
-HEARTBEAT_TIMEOUT_MS = 15_000
+#: Redis broker tuning lives in the settings (``job_heartbeat_timeout_ms``,
+#: ``job_maintenance_chance``): Dramatiq's defaults leave a dead worker's messages unacked
+#: for a minute and run maintenance rarely (Bogdanp/dramatiq#64, #527); the database remains
+#: the source of truth for job state either way (RELIABILITY.md §0.6).
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
@@ -29,7 +29,12 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     if settings.uses_redis:
         from dramatiq.brokers.redis import RedisBroker
 
-        broker = RedisBroker(url=settings.redis_url, heartbeat_timeout=HEARTBEAT_TIMEOUT_MS)
+        broker = RedisBroker(
+            url=settings.redis_url,
+            heartbeat_timeout=settings.job_heartbeat_timeout_ms,
+            maintenance_chance=settings.job_maintenance_chance,
+            namespace=f"{settings.instance_name}-jobs",
+        )
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")

@@ -3,6 +3,9 @@ transaction, so nothing of it stays, and the retried job completes with exact to
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import threading
 import time
 from dataclasses import replace
@@ -13,8 +16,12 @@ from sqlalchemy import func, select, text
 from ogcrm.auth.principal import system_principal
 from ogcrm.db.models import ChangeRecord, Dataset, DatasetState, Permit, Well
 from ogcrm.db.session import Database
+from ogcrm.jobs import actors
+from ogcrm.jobs.broker import build_broker
 from ogcrm.services.datasets import process, receive
 from ogcrm.services.merge import approve_and_merge
+from tests.conftest import TEST_REDIS_URL, TEST_SECRET_KEY
+from tests.support import ogcrm_command, subprocess_env
 
 P = system_principal("test")
 ROWS = 3_000
@@ -78,3 +85,80 @@ def test_connection_killed_mid_merge_leaves_nothing_and_the_retry_completes(db, 
     wells, permits, changes, state = _counts(db, dataset_id)
     assert (wells, permits, state) == (ROWS, ROWS, DatasetState.MERGED)
     assert changes == counts["changes"]
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis: set OGCRM_TEST_REDIS_URL")
+def test_worker_killed_mid_merge_then_the_redelivered_job_merges_once(db, settings, tmp_path):
+    """RELIABILITY row 27: a real `ogcrm worker` on Redis, SIGKILLed while merging."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("watching the worker's transaction needs PostgreSQL (pg_stat_activity)")
+    path = tmp_path / "permits.csv"
+    path.write_text(
+        "permit_number,Operator Name,API #\n"
+        + "".join(f"P{i},Operator {i % 40} LLC,42-003-{i:05d}\n" for i in range(1, ROWS + 1))
+    )
+    with db.unit_of_work() as s:
+        dataset_id = receive(s, P, path, data_dir=tmp_path).dataset_id
+    process(db, dataset_id, data_dir=tmp_path)
+    env = subprocess_env(
+        OGCRM_REDIS_URL=TEST_REDIS_URL,
+        OGCRM_DATABASE_URL=settings.database_url,
+        OGCRM_DATA_DIR=str(tmp_path),
+        OGCRM_SECRET_KEY=TEST_SECRET_KEY,
+        OGCRM_INSTANCE_NAME=settings.instance_name,
+        OGCRM_JOB_HEARTBEAT_TIMEOUT_MS="2000",
+        OGCRM_JOB_MAINTENANCE_CHANCE="1000000",
+    )
+    broker = build_broker(replace(settings, redis_url=TEST_REDIS_URL))
+
+    def start_worker() -> subprocess.Popen:
+        return subprocess.Popen(
+            ogcrm_command("worker", "--processes", "1", "--threads", "1"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    first = start_worker()
+    try:
+        actors.send(broker, "dataset.merge", dataset_id)
+        deadline = time.monotonic() + 60
+        busy = False
+        while not busy and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with db.engine.connect() as conn:
+                busy = bool(
+                    conn.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                            "'ogcrm-worker' AND xact_start < now() - interval '300 milliseconds'"
+                        )
+                    ).scalar()
+                )
+        assert busy, "the worker never started merging"
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    time.sleep(1)  # PostgreSQL notices the dead backend and rolls its transaction back
+    wells, permits, changes, state = _counts(db, dataset_id)
+    assert (wells, permits, changes, state) == (0, 0, 0, DatasetState.AWAITING_REVIEW)
+    second = start_worker()
+    try:
+        deadline = time.monotonic() + 90
+        while _counts(db, dataset_id)[3] != DatasetState.MERGED and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=30)
+    wells, permits, changes, state = _counts(db, dataset_id)
+    assert (wells, permits, state) == (ROWS, ROWS, DatasetState.MERGED)
+    with db.read() as s:
+        created = s.scalar(
+            select(func.count()).where(
+                ChangeRecord.dataset_id == dataset_id, ChangeRecord.field == "__created__"
+            )
+        )
+    assert created == ROWS * 2 + 40  # wells, permits and the 40 operators, once each
