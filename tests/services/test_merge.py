@@ -196,3 +196,42 @@ def test_dataset_commands(db, database_url, tmp_path, shared_data, monkeypatch):
     assert _count(db, Well) == 0
     again = run("dataset", "approve", str(merged["id"]))
     assert again.exit_code == 1 and "not awaiting review" in again.output
+
+
+REAL = [
+    "tx-rrc-drilling-permits-daf420.dat",
+    "boem-ogor-a-production-2019.fixed.txt",
+    "boem-ogor-a-production-2025.delimited.txt",
+    "boem-api-well-list.csv",
+    "boem-companies.csv",
+    "boem-active-leases-2018-05-01.dbf",
+    "co-ecmc-wells-shl-bhl-weld.csv",
+    "co-ecmc-well-production-05-123-31642.csv",
+    "nd-dmr-monthly-production-2023-05.xlsx",
+    "nm-ocd-wcproduction-excerpt.xml",
+    "ny-dec-oil-gas-annual-production.csv",
+    "oh-odnr-utica-horizontal-wells-2014-07-19.xls",
+    "ut-dogm-oil-gas-wells-downholes.dbf",
+    "eia-api-v2-ng-futures.json",
+]
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_every_real_file_merges_and_reverts_cleanly(db, tmp_path, shared_data, name):
+    """Import, approve, check the merged counts against the CRM, revert: back to empty."""
+    from ogcrm.services.datasets import summary
+
+    ds = _staged(db, shared_data / "real" / name, tmp_path)
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, P, ds)
+    created = counts["created"]
+    assert _count(db, Well) == created.get("well", 0)
+    assert _count(db, Permit) == created.get("permit", 0)
+    assert _count(db, ProductionReport) == created.get("production_report", 0)
+    assert _count(db, Organization) == created.get("organization", 0)
+    with db.read() as s:
+        assert summary(s, ds)["counts"]["created"] == created
+    with db.unit_of_work() as s:
+        result = revert(s, P, ds)
+    assert result["conflicts"] == []
+    assert [_count(db, m) for m in (Organization, Well, Permit, ProductionReport)] == [0, 0, 0, 0]
