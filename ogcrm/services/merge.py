@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -527,6 +528,7 @@ def approve_and_merge(
     ):
         raise InvalidInput(f"dataset {dataset_id} is {dataset.state}, not awaiting review")
     session.refresh(dataset)
+    started = time.perf_counter()
     source = session.get(Source, dataset.source_id)
     merger = _Merger(session, dataset, source)
     last = 0
@@ -558,6 +560,7 @@ def approve_and_merge(
         DatasetState.MERGED,
         merged_at=utcnow(),
         counts=counts,
+        timings={**(dataset.timings or {}), "merge": round(time.perf_counter() - started, 3)},
     )
     audit.record(
         session, principal, "dataset.merge", entity="dataset", entity_id=dataset_id, **counts
