@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from ogcrm.db.models import (
@@ -95,41 +95,54 @@ def record_merge_events(
     for. Returns counts per event kind (and ``follow_ups``)."""
     now = now or utcnow()
     events: dict[tuple[int, str], dict[str, Any]] = defaultdict(lambda: {"count": 0})
-    created = {"permit": set(), "well": set(), "production_report": set()}
-    transfers: list[tuple[int, Any, Any]] = []
-    org_fields: dict[int, set[str]] = defaultdict(set)
-    reports: set[int] = set()
-    for rec in session.scalars(
-        select(ChangeRecord).where(ChangeRecord.dataset_id == dataset_id).order_by(ChangeRecord.id)
-    ):
-        if rec.field == "__created__" and rec.entity in created:
-            created[rec.entity].add(rec.entity_id)
-        elif rec.entity == "well" and rec.field == "operator_id" and rec.before is not None:
-            transfers.append((rec.entity_id, rec.before, rec.after))
-        elif rec.entity == "organization" and not rec.field.startswith(("identifier:", "__")):
-            org_fields[rec.entity_id].add(rec.field)
-        if rec.entity == "production_report" and rec.field != "__created__":
-            reports.add(rec.entity_id)
-    for _, operator in _operators(session, Permit, created["permit"]):
-        if operator:
-            events[(operator, "new_permit")]["count"] += 1
-    for _, operator in _operators(session, Well, created["well"]):
-        if operator:
-            events[(operator, "new_well")]["count"] += 1
-    for _, old, new in transfers:
-        for org in (old, new):
-            if org:
-                events[(int(org), "operator_transfer")]["count"] += 1
-    for report in session.scalars(
-        select(ProductionReport).where(
-            ProductionReport.id.in_(reports | created["production_report"])
+    cr = ChangeRecord.__table__
+    mine = cr.c.dataset_id == dataset_id
+    # counted in SQL: a merge of a million rows has millions of change records
+    for kind, model in (("new_permit", Permit), ("new_well", Well)):
+        table = model.__table__
+        for operator, n in session.execute(
+            select(table.c.operator_id, func.count())
+            .join(cr, and_(cr.c.entity_id == table.c.id, cr.c.entity == table.name))
+            .where(mine, cr.c.field == "__created__", table.c.operator_id.is_not(None))
+            .group_by(table.c.operator_id)
+        ):
+            events[(operator, kind)]["count"] += int(n)
+    for before, after in session.execute(
+        select(cr.c.before, cr.c.after).where(
+            mine,
+            cr.c.entity == "well",
+            cr.c.field == "operator_id",
+            func.coalesce(cast(cr.c.before, Text), "null") != "null",
         )
     ):
-        if report.operator_id:
-            e = events[(report.operator_id, "production_reported")]
-            e["count"] += 1
-            e["oil_bbl"] = e.get("oil_bbl", 0) + (report.oil_bbl or 0)
-            e["gas_mcf"] = e.get("gas_mcf", 0) + (report.gas_mcf or 0)
+        for org in (before, after):
+            if org:
+                events[(int(org), "operator_transfer")]["count"] += 1
+    report = ProductionReport.__table__
+    touched = select(cr.c.entity_id).where(mine, cr.c.entity == "production_report").distinct()
+    for operator, n, oil, gas in session.execute(
+        select(
+            report.c.operator_id,
+            func.count(),
+            func.coalesce(func.sum(report.c.oil_bbl), 0),
+            func.coalesce(func.sum(report.c.gas_mcf), 0),
+        )
+        .where(report.c.id.in_(touched), report.c.operator_id.is_not(None))
+        .group_by(report.c.operator_id)
+    ):
+        events[(operator, "production_reported")].update(
+            count=int(n), oil_bbl=float(oil), gas_mcf=float(gas)
+        )
+    org_fields: dict[int, set[str]] = defaultdict(set)
+    for org_id, name in session.execute(
+        select(cr.c.entity_id, cr.c.field).where(
+            mine,
+            cr.c.entity == "organization",
+            cr.c.field.not_like("identifier:%"),
+            cr.c.field.not_like("\\_\\_%", escape="\\"),
+        )
+    ):
+        org_fields[org_id].add(name)
     for org, fields in org_fields.items():
         events[(org, "contact_details_changed")].update(count=len(fields), fields=sorted(fields))
     out: dict[str, int] = defaultdict(int)
@@ -148,13 +161,6 @@ def record_merge_events(
     out["follow_ups"] = _follow_ups(session, events, rules, now)
     session.flush()
     return dict(out)
-
-
-def _operators(session: Session, model: Any, ids: set[int]) -> list[tuple[int, int | None]]:
-    if not ids:
-        return []
-    rows = session.execute(select(model.id, model.operator_id).where(model.id.in_(ids)))
-    return [(row[0], row[1]) for row in rows]
 
 
 def _follow_ups(

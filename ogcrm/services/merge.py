@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ogcrm.auth.principal import Principal
@@ -147,18 +148,26 @@ class _Merger:
         spec = default_registry().sources.get(source.name)
         self.source_state = spec.state if spec else None
 
+    def _in(self, column: Any, values: Iterable[Any]) -> Any:
+        """``column IN values``; on PostgreSQL one array parameter (``= ANY``) instead of
+        thousands of placeholders the driver would have to parse."""
+        items = list(values)
+        if self.session.get_bind().dialect.name == "postgresql":
+            return column == any_(bindparam(None, items, type_=ARRAY(column.type)))
+        return column.in_(items)
+
     # ------------------------------------------------------------------ provenance
 
     def _owners(self, entity: str, ids: Iterable[int]) -> dict[tuple[int, str], ChangeRecord]:
         """The latest change of each field of these entities: who set the value."""
         latest: dict[tuple[int, str], ChangeRecord] = {}
         id_list = list(ids)
-        for start in range(0, len(id_list), 1000):
+        for start in range(0, len(id_list), 5000):
             for rec in self.session.scalars(
                 select(ChangeRecord)
                 .where(
                     ChangeRecord.entity == entity,
-                    ChangeRecord.entity_id.in_(id_list[start : start + 1000]),
+                    self._in(ChangeRecord.entity_id, id_list[start : start + 5000]),
                 )
                 .order_by(ChangeRecord.id)
             ):
@@ -366,7 +375,8 @@ class _Merger:
         if not wanted:
             return {}
         existing = {
-            w.api10: w for w in self.session.scalars(select(Well).where(Well.api10.in_(wanted)))
+            w.api10: w
+            for w in self.session.scalars(select(Well).where(self._in(Well.api10, wanted)))
         }
         owners = self._owners("well", [w.id for w in existing.values()])
         pending: dict[Any, tuple[Any, int, dict[str, Any]]] = {}
@@ -408,7 +418,9 @@ class _Merger:
         existing = {
             p.permit_number: p
             for p in self.session.scalars(
-                select(Permit).where(Permit.agency == agency, Permit.permit_number.in_(wanted))
+                select(Permit).where(
+                    Permit.agency == agency, self._in(Permit.permit_number, wanted)
+                )
             )
         }
         owners = self._owners("permit", [p.id for p in existing.values()])
@@ -468,7 +480,7 @@ class _Merger:
         existing = {
             (r.well_id, r.month): r
             for r in self.session.scalars(
-                select(ProductionReport).where(ProductionReport.well_id.in_(well_ids))
+                select(ProductionReport).where(self._in(ProductionReport.well_id, well_ids))
             )
         }
         owners = self._owners("production_report", [r.id for r in existing.values()])
