@@ -90,11 +90,44 @@ def process_dataset(dataset_id: int) -> None:
     )
 
 
+#: A merge whose worker dies this many times (SIGKILL does not count as a Dramatiq retry,
+#: Bogdanp/dramatiq#213) is given up on, so a poison dataset cannot loop forever.
+MAX_MERGE_ATTEMPTS = 3
+
+
 def merge_dataset(dataset_id: int, user_id: int | None = None) -> None:
+    from sqlalchemy import update
+
     from ogcrm.auth.principal import system_principal
+    from ogcrm.db.models import Dataset, DatasetState
+    from ogcrm.db.types import utcnow
     from ogcrm.services.merge import approve_and_merge
 
     db, _ = _db()
+    with db.unit_of_work() as session:  # counted and committed before the merge starts
+        attempts = session.execute(
+            update(Dataset)
+            .where(Dataset.id == dataset_id, Dataset.state == DatasetState.AWAITING_REVIEW)
+            .values(attempts=Dataset.attempts + 1)
+            .returning(Dataset.attempts)
+        ).scalar()
+        if attempts is not None and attempts > MAX_MERGE_ATTEMPTS:
+            session.execute(
+                update(Dataset)
+                .where(Dataset.id == dataset_id)
+                .values(
+                    state=DatasetState.FAILED,
+                    finished_at=utcnow(),
+                    error=(
+                        f"the merge did not complete in {MAX_MERGE_ATTEMPTS} attempts (its "
+                        "worker stopped each time); nothing of it was kept"
+                    ),
+                )
+            )
+            log.error(
+                "dataset %s: merge given up after %s attempts", dataset_id, MAX_MERGE_ATTEMPTS
+            )
+            return
     with db.unit_of_work() as session:
         counts = approve_and_merge(session, system_principal("job"), dataset_id)
     _publish(

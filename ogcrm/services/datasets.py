@@ -273,6 +273,7 @@ def process(
                 .where(Dataset.id == dataset_id)
                 .values(
                     state=DatasetState.AWAITING_REVIEW,
+                    attempts=0,  # attempts count the current stage's jobs: merge starts anew
                     format=verdict.format,
                     encoding=verdict.details.get("encoding"),
                     rows_read=counts["rows_read"],

@@ -44,6 +44,7 @@ from ogcrm.db.models import (
     Well,
 )
 from ogcrm.db.types import utcnow
+from ogcrm.jobs.failpoints import failpoint
 from ogcrm.pipeline.matching import OrgName, Verdict
 from ogcrm.plugins import default_registry
 from ogcrm.services import audit
@@ -562,6 +563,7 @@ def approve_and_merge(
         merger.merge_batch(rows)
         session.flush()
         merger.write_changes()
+        failpoint("merge.after_batch")
         last = rows[-1].row_number
     counts = merger.counts.as_dict()
     counts["events"] = record_merge_events(session, dataset_id, rules=follow_ups)

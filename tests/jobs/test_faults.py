@@ -162,3 +162,55 @@ def test_worker_killed_mid_merge_then_the_redelivered_job_merges_once(db, settin
             )
         )
     assert created == ROWS * 2 + 40  # wells, permits and the 40 operators, once each
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis: set OGCRM_TEST_REDIS_URL")
+def test_a_merge_that_kills_its_worker_every_time_is_given_up(db, settings, tmp_path):
+    """RELIABILITY row 28: a poison dataset (the failpoint kills the worker in every
+    attempt) ends `failed` with a reason after a bounded number of attempts."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("runs with the PostgreSQL + Redis set-up, like the worker it kills")
+    path = tmp_path / "permits.csv"
+    path.write_text("permit_number,Operator Name,API #\nP1,Acme Oil LLC,42-003-00001\n")
+    with db.unit_of_work() as s:
+        dataset_id = receive(s, P, path, data_dir=tmp_path).dataset_id
+    process(db, dataset_id, data_dir=tmp_path)
+    env = subprocess_env(
+        OGCRM_REDIS_URL=TEST_REDIS_URL,
+        OGCRM_DATABASE_URL=settings.database_url,
+        OGCRM_DATA_DIR=str(tmp_path),
+        OGCRM_SECRET_KEY=TEST_SECRET_KEY,
+        OGCRM_INSTANCE_NAME=settings.instance_name,
+        OGCRM_JOB_HEARTBEAT_TIMEOUT_MS="1000",
+        OGCRM_JOB_MAINTENANCE_CHANCE="1000000",
+        OGCRM_FAILPOINT="merge.after_batch:sigkill",
+    )
+    broker = build_broker(replace(settings, redis_url=TEST_REDIS_URL))
+    actors.send(broker, "dataset.merge", dataset_id)
+    starts = 0
+    deadline = time.monotonic() + 120
+    while _counts(db, dataset_id)[3] != DatasetState.FAILED and time.monotonic() < deadline:
+        starts += 1
+        worker = subprocess.Popen(
+            ogcrm_command("worker", "--processes", "1", "--threads", "1"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            until = time.monotonic() + 20
+            while worker.poll() is None and time.monotonic() < until:
+                if _counts(db, dataset_id)[3] == DatasetState.FAILED:
+                    break
+                time.sleep(0.3)
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=10)
+    with db.read() as s:
+        dataset = s.get(Dataset, dataset_id)
+    assert dataset.state == DatasetState.FAILED, f"still {dataset.state} after {starts} workers"
+    assert dataset.attempts == actors.MAX_MERGE_ATTEMPTS + 1
+    assert "did not complete in 3 attempts" in dataset.error
+    assert _counts(db, dataset_id)[:3] == (0, 0, 0)
