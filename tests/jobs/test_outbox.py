@@ -1,0 +1,104 @@
+"""Jobs sent only after commit; a reconciler re-sends what a Redis restart lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import time
+from dataclasses import replace
+
+import dramatiq
+import pytest
+import redis
+
+from ogcrm.auth.principal import system_principal
+from ogcrm.db.models import Dataset, DatasetState
+from ogcrm.jobs import actors, outbox
+from ogcrm.jobs.broker import build_broker
+from ogcrm.services.datasets import process, receive
+from tests.support import free_port
+
+P = system_principal("test")
+
+
+def _received(db, tmp_path) -> int:
+    path = tmp_path / "w.csv"
+    path.write_text("Operator Name,API #\nAcme Oil Co.,42-003-12345\n")
+    with db.unit_of_work() as s:
+        return receive(s, P, path, data_dir=tmp_path).dataset_id
+
+
+def test_a_job_is_sent_after_commit_and_never_after_rollback(db, settings, tmp_path):
+    broker = build_broker(replace(settings, redis_url=""))
+    dataset_id = _received(db, tmp_path)
+    with db.unit_of_work() as s:
+        outbox.request_processing(s, broker, dataset_id)
+        assert broker.queues.get("dataset") is None or broker.queues["dataset"].qsize() == 0
+    assert broker.queues["dataset"].qsize() == 1
+    with pytest.raises(RuntimeError), db.unit_of_work() as s:
+        outbox.request_processing(s, broker, dataset_id)
+        raise RuntimeError("the request failed")
+    assert broker.queues["dataset"].qsize() == 1
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server binary")
+def test_messages_lost_with_redis_are_sent_again_by_the_reconciler(db, settings, tmp_path):
+    port = free_port()
+
+    def start_redis() -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=port)
+        for _ in range(50):
+            try:
+                client.ping()
+                return proc
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    server = start_redis()
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        broker = build_broker(replace(settings, redis_url=url))
+        actors.use_database(db, tmp_path)
+        dataset_id = _received(db, tmp_path)
+        process(db, dataset_id, data_dir=tmp_path)
+        with db.unit_of_work() as s:
+            outbox.approve(s, broker, P, dataset_id)
+        assert redis.Redis(port=port).dbsize() > 0  # the merge message is in Redis ...
+        redis.Redis(port=port).shutdown(nosave=True)  # ... and Redis loses everything
+        server.wait(timeout=10)
+        server = start_redis()
+        assert redis.Redis(port=port).dbsize() == 0
+        resent = outbox.reconcile(db, broker, lease=dt.timedelta(0))
+        assert resent == {"process": [], "merge": [dataset_id]}
+        worker = dramatiq.Worker(broker, worker_timeout=100)
+        worker.start()
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with db.read() as s:
+                    if s.get(Dataset, dataset_id).state == DatasetState.MERGED:
+                        break
+                time.sleep(0.2)
+        finally:
+            worker.stop()
+        with db.read() as s:
+            assert s.get(Dataset, dataset_id).state == DatasetState.MERGED
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
