@@ -101,7 +101,7 @@ def merge_dataset(dataset_id: int, user_id: int | None = None) -> None:
     from ogcrm.auth.principal import system_principal
     from ogcrm.db.models import Dataset, DatasetState
     from ogcrm.db.types import utcnow
-    from ogcrm.services.merge import approve_and_merge
+    from ogcrm.services.merge import approve_and_merge, touched_organizations
 
     db, _ = _db()
     with db.unit_of_work() as session:  # counted and committed before the merge starts
@@ -133,6 +133,10 @@ def merge_dataset(dataset_id: int, user_id: int | None = None) -> None:
     _publish(
         f"dataset:{dataset_id}", {"dataset_id": dataset_id, "stage": "merged", "counts": counts}
     )
+    with db.read() as session:
+        touched = touched_organizations(session, dataset_id)
+    if touched:  # rescoring is its own job: the merge is done once it has committed
+        send(dramatiq.get_broker(), "rules.rescore", touched)
 
 
 def revert_dataset(dataset_id: int) -> None:

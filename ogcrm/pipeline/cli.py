@@ -3,6 +3,7 @@ chain from the command line (registered on the main group by :mod:`ogcrm.cli`)."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -254,7 +255,21 @@ def _merge(db: Any, dataset_id: int) -> dict[str, Any]:
     from ogcrm.services.merge import approve_and_merge
 
     with db.unit_of_work() as session:
-        return approve_and_merge(session, system_principal("cli"), dataset_id)
+        counts = approve_and_merge(session, system_principal("cli"), dataset_id)
+    _rescore_touched(db, dataset_id)
+    return counts
+
+
+def _rescore_touched(db: Any, dataset_id: int) -> None:
+    """After a merge, rescore the organizations it touched (when a rule set is active)."""
+    from ogcrm.rules.scoring import NoActiveRuleSet, rescore
+    from ogcrm.services.merge import touched_organizations
+
+    with db.unit_of_work() as session:
+        touched = touched_organizations(session, dataset_id)
+        if touched:
+            with contextlib.suppress(NoActiveRuleSet):  # nothing to score with yet
+                rescore(session, organization_ids=touched)
 
 
 def _print_dataset(d: dict[str, Any]) -> None:
@@ -366,10 +381,18 @@ def _dataset_action(ctx: click.Context, dataset_id: int, as_json: bool, action: 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def dataset_approve(ctx: click.Context, dataset_id: int, as_json: bool) -> None:
-    """Merge a dataset awaiting review into the CRM (one transaction)."""
+    """Merge a dataset awaiting review into the CRM (one transaction), then rescore the
+    organizations it touched."""
     from ogcrm.services.merge import approve_and_merge
 
     _dataset_action(ctx, dataset_id, as_json, approve_and_merge)
+    from ogcrm.cli import open_database
+
+    db = open_database(ctx)
+    try:
+        _rescore_touched(db, dataset_id)
+    finally:
+        db.dispose()
 
 
 @dataset.command("reject")

@@ -187,13 +187,13 @@ def rescore(
     scores.drop(bind=connection, checkfirst=True)
     scores.create(bind=connection)
     scoring = score_select(rules, features, dialect, types)
+    if organization_ids is not None:
+        scoring = scoring.where(features.c.organization_id.in_(list(organization_ids)))
     if dialect == "postgresql":
         scoring = _explanation_as_json(scoring)
         # scores are recomputable: a crash losing the last commit costs a rescore, so
         # the commit need not wait for the WAL flush
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    if organization_ids is not None:
-        scoring = scoring.where(features.c.organization_id.in_(list(organization_ids)))
     session.execute(insert(scores).from_select([c.name for c in scores.columns], scoring))
     if dialect == "postgresql":
         # temporary tables are never auto-analyzed; without statistics the planner

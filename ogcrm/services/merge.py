@@ -582,6 +582,29 @@ def approve_and_merge(
     return counts
 
 
+def touched_organizations(session: Session, dataset_id: int) -> list[int]:
+    """Organizations a merged dataset changed, or whose wells, permits or production it
+    changed: the ones to rescore."""
+    cr = ChangeRecord.__table__
+    mine = cr.c.dataset_id == dataset_id
+    ids: set[int] = set(
+        session.scalars(
+            select(cr.c.entity_id).where(mine, cr.c.entity == "organization").distinct()
+        )
+    )
+    for model in (Well, Permit, ProductionReport):
+        table = model.__table__
+        changed = select(cr.c.entity_id).where(mine, cr.c.entity == table.name)
+        ids.update(
+            session.scalars(
+                select(table.c.operator_id)
+                .where(table.c.id.in_(changed), table.c.operator_id.is_not(None))
+                .distinct()
+            )
+        )
+    return sorted(ids)
+
+
 def reject(session: Session, principal: Principal, dataset_id: int, *, reason: str = "") -> None:
     if not _transition(
         session,

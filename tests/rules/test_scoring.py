@@ -261,3 +261,43 @@ def test_depth_is_bounded(db):
         db.unit_of_work() as s,
     ):
         save_rule_set(s, system_principal("test"), spec)
+
+
+def test_a_merge_rescores_the_organizations_it_touched(db, tmp_path, shared_data):
+    """The merge job queues `rules.rescore` for what it changed; run here in-process."""
+    from dataclasses import replace as dc_replace
+
+    import dramatiq
+
+    from ogcrm.config import Settings
+    from ogcrm.jobs import actors
+    from ogcrm.jobs.broker import build_broker
+    from ogcrm.services.datasets import receive
+
+    principal = system_principal("test")
+    with db.unit_of_work() as s:
+        activate(s, principal, save_rule_set(s, principal, parse(RULES)).id, now=NOW)
+    broker = build_broker(dc_replace(Settings(data_dir=tmp_path), redis_url=""))
+    actors.use_database(db, tmp_path)
+    with db.unit_of_work() as s:
+        dataset_id = receive(
+            s,
+            principal,
+            shared_data / "real" / "tx-rrc-drilling-permits-daf420.dat",
+            data_dir=tmp_path,
+        ).dataset_id
+    actors.process_dataset(dataset_id)
+    worker = dramatiq.Worker(broker, worker_timeout=50)
+    worker.start()
+    try:
+        actors.merge_dataset(dataset_id)
+        broker.join("rules", fail_fast=True)
+    finally:
+        worker.stop()
+    with db.read() as s:
+        apache = s.scalars(
+            select(Organization).where(Organization.name == "APACHE CORPORATION")
+        ).one()
+        snapshots = s.scalar(select(func.count()).where(ScoreSnapshot.organization_id == apache.id))
+    assert apache.scored_at is not None and snapshots == 1
+    assert {e["rule"] for e in apache.score_explanation} >= {"gone quiet"}
