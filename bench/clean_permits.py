@@ -56,24 +56,11 @@ CHILD_PANDAS = r"""
 import json, resource, sys, time
 import numpy as np, pandas as pd
 path = sys.argv[1]
+sys.path.insert(0, sys.argv[-1])
+from permits_file import pandas_clean
 start = time.perf_counter()
 df = pd.read_csv(path, dtype=str, keep_default_na=False)
-for c in df.columns:
-    df[c] = df[c].str.strip().str.replace(r"\s+", " ", regex=True)
-df = df.replace({"NULL": None, "N/A": None, "NA": None, "": None})
-digits = df["api"].str.replace(r"\D", "", regex=True)
-df["api10"] = np.where(digits.str.len() == 8, "42" + digits, digits.str[:10])
-key = df["operator_name"].str.upper().str.replace(r"[^0-9A-Z]+", " ", regex=True).str.strip()
-df["operator_name_key"] = key.str.replace(r"\s+(INC|LLC|L P|LP|CORP|CO|COMPANY)$", "", regex=True)
-iso = pd.to_datetime(df["issued_date"], format="%Y%m%d", errors="coerce")
-iso = iso.fillna(pd.to_datetime(df["issued_date"], format="%m/%d/%Y", errors="coerce"))
-df["issued_date"] = iso.dt.strftime("%Y-%m-%d")
-df["total_depth"] = pd.to_numeric(df["total_depth"].str.replace(",", ""), errors="coerce")
-lat = pd.to_numeric(df["latitude"], errors="coerce")
-lon = pd.to_numeric(df["longitude"], errors="coerce")
-swap = lat < 0
-df["latitude"], df["longitude"] = np.where(swap, lon, lat), np.where(swap, lat, lon)
-df = df.drop_duplicates()
+df = pandas_clean(df)
 elapsed = time.perf_counter() - start
 print(json.dumps({"rows": len(df), "seconds": elapsed, "issues": 0,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -82,7 +69,10 @@ print(json.dumps({"rows": len(df), "seconds": elapsed, "issues": 0,
 
 def run(code: str, path: Path) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(path), str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout)
 

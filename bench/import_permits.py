@@ -71,24 +71,11 @@ PANDAS = r"""
 import io, json, resource, sys, time
 import numpy as np, pandas as pd, psycopg
 path, url = sys.argv[1], sys.argv[2]
+sys.path.insert(0, sys.argv[-1])
+from permits_file import pandas_clean
 start = time.perf_counter()
 df = pd.read_csv(path, dtype=str, keep_default_na=False)
-for c in df.columns:
-    df[c] = df[c].str.strip().str.replace(r"\s+", " ", regex=True)
-df = df.replace({"NULL": None, "N/A": None, "NA": None, "": None})
-digits = df["api"].str.replace(r"\D", "", regex=True)
-df["api10"] = np.where(digits.str.len() == 8, "42" + digits, digits.str[:10])
-key = df["operator_name"].str.upper().str.replace(r"[^0-9A-Z]+", " ", regex=True).str.strip()
-df["operator_name_key"] = key.str.replace(r"\s+(INC|LLC|L P|LP|CORP|CO|COMPANY)$", "", regex=True)
-iso = pd.to_datetime(df["issued_date"], format="%Y%m%d", errors="coerce")
-iso = iso.fillna(pd.to_datetime(df["issued_date"], format="%m/%d/%Y", errors="coerce"))
-df["issued_date"] = iso.dt.strftime("%Y-%m-%d")
-df["total_depth"] = pd.to_numeric(df["total_depth"].str.replace(",", ""), errors="coerce")
-lat = pd.to_numeric(df["latitude"], errors="coerce")
-lon = pd.to_numeric(df["longitude"], errors="coerce")
-swap = lat < 0
-df["latitude"], df["longitude"] = np.where(swap, lon, lat), np.where(swap, lat, lon)
-df = df.drop_duplicates()
+df = pandas_clean(df)
 buffer = io.StringIO()
 df.to_csv(buffer, index=False, header=False)
 buffer.seek(0)
@@ -104,7 +91,8 @@ print(json.dumps({"rows": len(df), "staged_seconds": seconds,
 
 
 def child(code: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    bench = str(Path(__file__).parent)  # the children import permits_file from here
+    out = subprocess.run([sys.executable, "-c", code, *args, bench], capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -46,3 +46,29 @@ def generate(path: Path, rows: int, *, dirty: bool = False) -> None:
                 f'{900000 + i},{api},{numbers[name.replace("  ", " ")]},"{name}",'
                 f'{rng.choice(counties)},"LEASE {rng.randint(1, 5000)} UNIT",{date},"{depth}",{lat},{lon}\n'
             )
+
+
+def pandas_clean(df):
+    """The obvious hand-written pandas cleaning of these columns, for comparison: the same
+    corrections as ogcrm's chain, none of them recorded."""
+    import numpy as np
+    import pandas as pd
+
+    for c in df.columns:
+        df[c] = df[c].str.strip().str.replace(r"\s+", " ", regex=True)
+    df = df.replace({"NULL": None, "N/A": None, "NA": None, "": None})
+    digits = df["api"].str.replace(r"\D", "", regex=True)
+    df["api10"] = np.where(digits.str.len() == 8, "42" + digits, digits.str[:10])
+    key = df["operator_name"].str.upper().str.replace(r"[^0-9A-Z]+", " ", regex=True).str.strip()
+    df["operator_name_key"] = key.str.replace(
+        r"\s+(INC|LLC|L P|LP|CORP|CO|COMPANY)$", "", regex=True
+    )
+    iso = pd.to_datetime(df["issued_date"], format="%Y%m%d", errors="coerce")
+    iso = iso.fillna(pd.to_datetime(df["issued_date"], format="%m/%d/%Y", errors="coerce"))
+    df["issued_date"] = iso.dt.strftime("%Y-%m-%d")
+    df["total_depth"] = pd.to_numeric(df["total_depth"].str.replace(",", ""), errors="coerce")
+    lat = pd.to_numeric(df["latitude"], errors="coerce")
+    lon = pd.to_numeric(df["longitude"], errors="coerce")
+    swap = lat < 0
+    df["latitude"], df["longitude"] = np.where(swap, lon, lat), np.where(swap, lat, lon)
+    return df.drop_duplicates()

@@ -27,6 +27,34 @@ P = system_principal("test")
 ROWS = 3_000
 
 
+def _staged(db: Database, tmp_path, rows: int) -> int:
+    """A processed dataset of ``rows`` permits from 40 operators, awaiting review."""
+    path = tmp_path / "permits.csv"
+    path.write_text(
+        "permit_number,Operator Name,API #\n"
+        + "".join(f"P{i},Operator {i % 40} LLC,42-003-{i:05d}\n" for i in range(1, rows + 1))
+    )
+    with db.unit_of_work() as s:
+        dataset_id = receive(s, P, path, data_dir=tmp_path).dataset_id
+    process(db, dataset_id, data_dir=tmp_path)
+    return dataset_id
+
+
+def _worker_env(settings, tmp_path, *, heartbeat_ms: int, **extra: str) -> dict[str, str]:
+    """What an `ogcrm worker` of this test needs: the test's database, Redis, keys, and a
+    broker that notices a dead worker quickly."""
+    return subprocess_env(
+        OGCRM_REDIS_URL=TEST_REDIS_URL,
+        OGCRM_DATABASE_URL=settings.database_url,
+        OGCRM_DATA_DIR=str(tmp_path),
+        OGCRM_SECRET_KEY=TEST_SECRET_KEY,
+        OGCRM_INSTANCE_NAME=settings.instance_name,
+        OGCRM_JOB_HEARTBEAT_TIMEOUT_MS=str(heartbeat_ms),
+        OGCRM_JOB_MAINTENANCE_CHANCE="1000000",
+        **extra,
+    )
+
+
 def _counts(db: Database, dataset_id: int) -> tuple[int, int, int, DatasetState]:
     with db.read() as s:
         return (
@@ -40,14 +68,7 @@ def _counts(db: Database, dataset_id: int) -> tuple[int, int, int, DatasetState]
 def test_connection_killed_mid_merge_leaves_nothing_and_the_retry_completes(db, settings, tmp_path):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("terminating a server backend needs PostgreSQL (pg_terminate_backend)")
-    path = tmp_path / "permits.csv"
-    path.write_text(
-        "permit_number,Operator Name,API #\n"
-        + "".join(f"P{i},Operator {i % 40} LLC,42-003-{i:05d}\n" for i in range(1, ROWS + 1))
-    )
-    with db.unit_of_work() as s:
-        dataset_id = receive(s, P, path, data_dir=tmp_path).dataset_id
-    process(db, dataset_id, data_dir=tmp_path)
+    dataset_id = _staged(db, tmp_path, ROWS)
     worker_db = Database(replace(settings), application_name="ogcrm-merge-fault")
     failure: list[BaseException] = []
 
@@ -92,23 +113,8 @@ def test_worker_killed_mid_merge_then_the_redelivered_job_merges_once(db, settin
     """RELIABILITY row 27: a real `ogcrm worker` on Redis, SIGKILLed while merging."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("watching the worker's transaction needs PostgreSQL (pg_stat_activity)")
-    path = tmp_path / "permits.csv"
-    path.write_text(
-        "permit_number,Operator Name,API #\n"
-        + "".join(f"P{i},Operator {i % 40} LLC,42-003-{i:05d}\n" for i in range(1, ROWS + 1))
-    )
-    with db.unit_of_work() as s:
-        dataset_id = receive(s, P, path, data_dir=tmp_path).dataset_id
-    process(db, dataset_id, data_dir=tmp_path)
-    env = subprocess_env(
-        OGCRM_REDIS_URL=TEST_REDIS_URL,
-        OGCRM_DATABASE_URL=settings.database_url,
-        OGCRM_DATA_DIR=str(tmp_path),
-        OGCRM_SECRET_KEY=TEST_SECRET_KEY,
-        OGCRM_INSTANCE_NAME=settings.instance_name,
-        OGCRM_JOB_HEARTBEAT_TIMEOUT_MS="2000",
-        OGCRM_JOB_MAINTENANCE_CHANCE="1000000",
-    )
+    dataset_id = _staged(db, tmp_path, ROWS)
+    env = _worker_env(settings, tmp_path, heartbeat_ms=2000)
     broker = build_broker(replace(settings, redis_url=TEST_REDIS_URL))
 
     def start_worker() -> subprocess.Popen:
@@ -170,20 +176,9 @@ def test_a_merge_that_kills_its_worker_every_time_is_given_up(db, settings, tmp_
     attempt) ends `failed` with a reason after a bounded number of attempts."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("runs with the PostgreSQL + Redis set-up, like the worker it kills")
-    path = tmp_path / "permits.csv"
-    path.write_text("permit_number,Operator Name,API #\nP1,Acme Oil LLC,42-003-00001\n")
-    with db.unit_of_work() as s:
-        dataset_id = receive(s, P, path, data_dir=tmp_path).dataset_id
-    process(db, dataset_id, data_dir=tmp_path)
-    env = subprocess_env(
-        OGCRM_REDIS_URL=TEST_REDIS_URL,
-        OGCRM_DATABASE_URL=settings.database_url,
-        OGCRM_DATA_DIR=str(tmp_path),
-        OGCRM_SECRET_KEY=TEST_SECRET_KEY,
-        OGCRM_INSTANCE_NAME=settings.instance_name,
-        OGCRM_JOB_HEARTBEAT_TIMEOUT_MS="1000",
-        OGCRM_JOB_MAINTENANCE_CHANCE="1000000",
-        OGCRM_FAILPOINT="merge.after_batch:sigkill",
+    dataset_id = _staged(db, tmp_path, 1)
+    env = _worker_env(
+        settings, tmp_path, heartbeat_ms=1000, OGCRM_FAILPOINT="merge.after_batch:sigkill"
     )
     broker = build_broker(replace(settings, redis_url=TEST_REDIS_URL))
     actors.send(broker, "dataset.merge", dataset_id)
