@@ -21,6 +21,7 @@ hookimpl = pluggy.HookimplMarker("ogcrm")
 _CONTRACT = {
     "Reader",
     "Cleaner",
+    "ColumnCleaner",
     "Scorer",
     "Sniff",
     "Chunk",
@@ -44,6 +45,7 @@ __all__ = [
     "Chunk",
     "CleanContext",
     "Cleaner",
+    "ColumnCleaner",
     "IssueLog",
     "Reader",
     "ReaderError",

@@ -55,11 +55,10 @@ class CleanRun:
 
     def clean(self, chunk: Chunk) -> CleanedChunk:
         raw = chunk.frame
-        rows = [chunk.row_number(i) for i in range(len(raw))] if chunk.row_numbers else None
-        index = pd.Index(
-            rows if rows is not None else range(chunk.first_row, chunk.first_row + len(raw)),
-            name="row",
-        )
+        if chunk.row_numbers is not None:
+            index = pd.Index(chunk.row_numbers, name="row")
+        else:
+            index = pd.RangeIndex(chunk.first_row, chunk.first_row + len(raw), name="row")
         original = apply_mapping(raw.set_axis(index, axis=0), self.source, filename=self.filename)
         frame = original
         parts: list[pd.DataFrame] = []

@@ -247,6 +247,47 @@ class Cleaner(ABC):
         """Return the corrected frame and its issues (columns :data:`ISSUE_COLUMNS`)."""
 
 
+#: What :meth:`ColumnCleaner.clean_column` returns: the column's new values, or several
+#: columns by name (the column itself and any it derives, such as a matching key).
+ColumnResult = pd.Series | Mapping[str, pd.Series]
+
+
+class ColumnCleaner(Cleaner):
+    """A cleaner that treats each column of its ``kinds`` on its own.
+
+    Implement :meth:`clean_column`; copying the frame, finding the columns and
+    collecting the issues are done here, the same way for every such cleaner.
+
+    Example:
+        >>> class Upper(ColumnCleaner):
+        ...     name, kinds = "upper", ("code",)
+        ...     def clean_column(self, raw, column, context, log):
+        ...         upper = raw.str.upper()
+        ...         log.add(upper != raw, column, raw, upper, "fixed", "upper-cased")
+        ...         return upper
+    """
+
+    def clean(
+        self, frame: pd.DataFrame, context: CleanContext
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        out = frame.copy()
+        log = IssueLog(self.name)
+        for column in context.columns(*self.kinds):
+            result = self.clean_column(out[column], column, context, log)
+            if isinstance(result, pd.Series):
+                out[column] = result
+            else:
+                for name, values in result.items():
+                    out[name] = values
+        return out, log.frame()
+
+    @abstractmethod
+    def clean_column(
+        self, raw: pd.Series, column: str, context: CleanContext, log: IssueLog
+    ) -> ColumnResult:
+        """The column's cleaned values (or named columns); every change goes to ``log``."""
+
+
 #: The cleaner chain a source gets unless it names its own: padding and null codes
 #: first, identifiers before geography (a county may come from the API number), names,
 #: dates, numbers, positions, then contact points.

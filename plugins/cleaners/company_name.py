@@ -21,7 +21,14 @@ import re
 import pandas as pd
 
 from ogcrm import hookimpl
-from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog, map_distinct_columns
+from ogcrm.pipeline.contracts import (
+    CleanContext,
+    Cleaner,
+    ColumnCleaner,
+    ColumnResult,
+    IssueLog,
+    map_distinct_columns,
+)
 
 #: Trailing words naming a legal form (after punctuation is folded to spaces), by form.
 LEGAL_SUFFIXES: dict[str, str | None] = {
@@ -113,30 +120,23 @@ def name_key(name: str) -> tuple[str, str | None, bool]:
     return text.strip() or name.upper().strip(), form, truncated
 
 
-class CompanyNameCleaner(Cleaner):
+class CompanyNameCleaner(ColumnCleaner):
     name = "company_name"
     kinds = ("name",)
 
-    def clean(
-        self, frame: pd.DataFrame, context: CleanContext
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        out = frame.copy()
-        log = IssueLog(self.name)
-        for col in context.columns(*self.kinds):
-            key, form, truncated = map_distinct_columns(out[col], name_key, 3)
-            present = out[col].notna()
-            out[f"{col}_key"] = key
-            out[f"{col}_form"] = form
-            truncated = truncated.fillna(False).astype(bool)
-            log.add(
-                present & truncated,
-                col,
-                out[col],
-                out[col],
-                "warning",
-                "name looks cut short (ends in the start of a legal suffix); matched without it",
-            )
-        return out, log.frame()
+    def clean_column(
+        self, raw: pd.Series, col: str, context: CleanContext, log: IssueLog
+    ) -> ColumnResult:
+        key, form, truncated = map_distinct_columns(raw, name_key, 3)
+        log.add(
+            raw.notna() & truncated.fillna(False).astype(bool),
+            col,
+            raw,
+            raw,
+            "warning",
+            "name looks cut short (ends in the start of a legal suffix); matched without it",
+        )
+        return {f"{col}_key": key, f"{col}_form": form}
 
 
 @hookimpl

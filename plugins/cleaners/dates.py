@@ -18,7 +18,14 @@ from collections import Counter
 import pandas as pd
 
 from ogcrm import hookimpl
-from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog, map_distinct_columns
+from ogcrm.pipeline.contracts import (
+    CleanContext,
+    Cleaner,
+    ColumnCleaner,
+    ColumnResult,
+    IssueLog,
+    map_distinct_columns,
+)
 
 _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("YYYYMMDD", re.compile(r"(\d{4})(\d{2})(\d{2})")),
@@ -62,46 +69,39 @@ def parse_date(text: str, *, excel: bool = False) -> tuple[str | None, str, str 
     return None, "unknown", f"not a date: {text.strip()!r}"
 
 
-class DateCleaner(Cleaner):
+class DateCleaner(ColumnCleaner):
     name = "dates"
     kinds = ("date", "month", "year")
 
-    def clean(
-        self, frame: pd.DataFrame, context: CleanContext
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        out = frame.copy()
-        log = IssueLog(self.name)
+    def clean_column(
+        self, raw: pd.Series, col: str, context: CleanContext, log: IssueLog
+    ) -> ColumnResult:
         excel = bool(context.options.get("excel_dates"))
         horizon = (dt.date.today() + dt.timedelta(days=366)).isoformat()
-        for col in context.columns(*self.kinds):
-            raw = out[col]
-            kind = context.kinds[col]
-            iso, form, problem = map_distinct_columns(
-                raw, lambda v: parse_date(str(v), excel=excel), 3
+        kind = context.kinds[col]
+        iso, form, problem = map_distinct_columns(raw, lambda v: parse_date(str(v), excel=excel), 3)
+        present = raw.notna()
+        bad = present & problem.notna()
+        log.add(bad, col, raw, None, "error", problem)
+        good = present & ~bad
+        if good.any():
+            dominant = Counter(form[good]).most_common(1)[0][0]
+            minority = good & (form != dominant)
+            log.add(
+                minority,
+                col,
+                raw,
+                iso,
+                "fixed",
+                "written as " + form.fillna("") + f"; the column is mostly {dominant}",
             )
-            present = raw.notna()
-            bad = present & problem.notna()
-            log.add(bad, col, raw, None, "error", problem)
-            good = present & ~bad
-            if good.any():
-                dominant = Counter(form[good]).most_common(1)[0][0]
-                minority = good & (form != dominant)
-                log.add(
-                    minority,
-                    col,
-                    raw,
-                    iso,
-                    "fixed",
-                    "written as " + form.fillna("") + f"; the column is mostly {dominant}",
-                )
-            future = good & (iso > horizon)
-            log.add(future, col, raw, iso, "warning", "date is more than a year in the future")
-            if kind == "month":
-                iso = iso.str[:8] + "01"
-            elif kind == "year":
-                iso = iso.str[:4]
-            out[col] = iso.where(good, None)
-        return out, log.frame()
+        future = good & (iso > horizon)
+        log.add(future, col, raw, iso, "warning", "date is more than a year in the future")
+        if kind == "month":
+            iso = iso.str[:8] + "01"
+        elif kind == "year":
+            iso = iso.str[:4]
+        return iso.where(good, None)
 
 
 @hookimpl

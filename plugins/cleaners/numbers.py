@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ogcrm import hookimpl
-from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog
+from ogcrm.pipeline.contracts import CleanContext, Cleaner, ColumnCleaner, ColumnResult, IssueLog
 
 #: Multipliers to the field's base unit (bbl, mcf, ft).
 UNITS: dict[str, float] = {
@@ -36,53 +36,48 @@ SENTINELS = (-1.0, -99.0, -999.0, -9999.0, -99999.0)
 _THOUSANDS = r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
 
 
-class NumberCleaner(Cleaner):
+class NumberCleaner(ColumnCleaner):
     name = "numbers"
     kinds = ("number", "integer")
 
-    def clean(
-        self, frame: pd.DataFrame, context: CleanContext
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        out = frame.copy()
-        log = IssueLog(self.name)
-        for col in context.columns(*self.kinds):
-            raw = out[col]
-            if pd.api.types.is_numeric_dtype(raw):
-                continue
-            text = raw
-            grouped = raw.str.fullmatch(_THOUSANDS, na=False)
-            if grouped.any():
-                text = raw.where(~grouped, raw.str.replace(",", "", regex=False))
-                log.add(grouped, col, raw, text, "fixed", "thousands separators removed")
-            values = pd.to_numeric(text, errors="coerce")
-            present = raw.notna()
-            bad = present & values.isna()
-            log.add(bad, col, raw, None, "error", "not a number")
-            sentinel = values.isin(SENTINELS)
-            log.add(sentinel, col, raw, None, "fixed", "negative sentinel read as unknown")
-            values = values.mask(sentinel)
-            negative = values < 0
-            log.add(negative, col, raw, None, "error", "cannot be negative")
-            values = values.mask(negative)
-            unit = (context.units.get(col) or "").upper()
-            factor = UNITS.get(unit)
-            if factor is not None and factor != 1.0:
-                converted = values * factor
-                log.add(values.notna(), col, raw, converted, "fixed", f"converted from {unit}")
-                values = converted
-            if context.kinds[col] == "integer":
-                if col == "days_produced":
-                    unknown = values == 99
-                    log.add(unknown, col, raw, None, "fixed", "99 means unknown days")
-                    values = values.mask(unknown)
-                    impossible = values > 31
-                    log.add(impossible, col, raw, None, "error", "more than 31 days in a month")
-                    values = values.mask(impossible)
-                fraction = values.notna() & (np.floor(values) != values)
-                log.add(fraction, col, raw, values.round(), "warning", "rounded to a whole number")
-                values = values.round()
-            out[col] = values.astype("float64")
-        return out, log.frame()
+    def clean_column(
+        self, raw: pd.Series, col: str, context: CleanContext, log: IssueLog
+    ) -> ColumnResult:
+        if pd.api.types.is_numeric_dtype(raw):
+            return raw
+        text = raw
+        grouped = raw.str.fullmatch(_THOUSANDS, na=False)
+        if grouped.any():
+            text = raw.where(~grouped, raw.str.replace(",", "", regex=False))
+            log.add(grouped, col, raw, text, "fixed", "thousands separators removed")
+        values = pd.to_numeric(text, errors="coerce")
+        present = raw.notna()
+        bad = present & values.isna()
+        log.add(bad, col, raw, None, "error", "not a number")
+        sentinel = values.isin(SENTINELS)
+        log.add(sentinel, col, raw, None, "fixed", "negative sentinel read as unknown")
+        values = values.mask(sentinel)
+        negative = values < 0
+        log.add(negative, col, raw, None, "error", "cannot be negative")
+        values = values.mask(negative)
+        unit = (context.units.get(col) or "").upper()
+        factor = UNITS.get(unit)
+        if factor is not None and factor != 1.0:
+            converted = values * factor
+            log.add(values.notna(), col, raw, converted, "fixed", f"converted from {unit}")
+            values = converted
+        if context.kinds[col] == "integer":
+            if col == "days_produced":
+                unknown = values == 99
+                log.add(unknown, col, raw, None, "fixed", "99 means unknown days")
+                values = values.mask(unknown)
+                impossible = values > 31
+                log.add(impossible, col, raw, None, "error", "more than 31 days in a month")
+                values = values.mask(impossible)
+            fraction = values.notna() & (np.floor(values) != values)
+            log.add(fraction, col, raw, values.round(), "warning", "rounded to a whole number")
+            values = values.round()
+        return values.astype("float64")
 
 
 @hookimpl
