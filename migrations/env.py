@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from ogcrm.db import models  # noqa: F401  (registers every table on the metadata)
 from ogcrm.db.base import Base
-from ogcrm.db.types import JSONType, UTCDateTime
+from ogcrm.db.types import FloatListType, JSONType, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
@@ -27,6 +27,9 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     if type_ == "type" and obj is JSONType:
         autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
         return "sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')"
+    if type_ == "type" and obj is FloatListType:
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return "sa.JSON().with_variant(postgresql.ARRAY(sa.Float()), 'postgresql')"
     return False
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import JSON, DateTime, Dialect, Float
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeDecorator
 
 #: JSON on SQLite, JSONB (indexable, compact) on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+#: A list of numbers: a JSON array on SQLite, ``double precision[]`` on PostgreSQL, where
+#: building one in SQL costs half as much as building JSONB (measured on a million score
+#: explanations) and it is stored in less space.
+FloatListType = JSON().with_variant(ARRAY(Float()), "postgresql")
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

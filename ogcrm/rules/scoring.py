@@ -7,11 +7,15 @@ number of organizations:
 
 1. the features, computed by the scorer plugins, into a temporary table;
 2. the scoring statement: every enabled rule compiled to SQL, its contribution, the
-   total and the explanation (the rules that added something), into another;
-3. a ScoreSnapshot for every organization whose score or explanation changed;
-4. one UPDATE of the organizations' score, priority and explanation.
+   total, the effective priority, and a new snapshot id where the score or its
+   explanation changed, into another;
+3. a ScoreSnapshot (score, priority, each rule's contribution) for those;
+4. the organizations' current scores: rewritten whole on PostgreSQL when everyone is
+   rescored (a new narrow table swapped in: 1.2 s per million rows where an UPDATE
+   takes 6 s), updated in place otherwise.
 
-Nothing here writes when previewing a draft.
+Rescores, overrides and new organizations serialize on a lock on ``organization_score``,
+so a swap never loses a concurrent write. Nothing here writes when previewing a draft.
 """
 
 from __future__ import annotations
@@ -25,16 +29,14 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     MetaData,
     Select,
-    String,
     Table,
-    Text,
     and_,
     case,
-    cast,
     func,
     insert,
     literal,
@@ -43,10 +45,19 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import AddConstraint, CreateIndex
 
-from ogcrm.db.models import Organization, Rule, RuleSet, RuleSetStatus, ScoreSnapshot
-from ogcrm.db.types import JSONType, utcnow
+from ogcrm.db.models import (
+    Organization,
+    OrganizationScore,
+    Rule,
+    RuleSet,
+    RuleSetStatus,
+    ScoreSnapshot,
+)
+from ogcrm.db.types import FloatListType, utcnow
 from ogcrm.rules.compiler import Unsupported, compile_rule, contribution_sql
 from ogcrm.rules.features import catalog, materialize
 from ogcrm.rules.ruleset import RuleSetSpec, RuleSpec
@@ -81,8 +92,8 @@ def score_select(
     rules: Sequence[RuleSpec], features: Table, dialect: str, types: dict[str, str]
 ) -> Select[Any]:
     """``organization_id``, one contribution column per rule (``c0``...), ``total`` and
-    ``explanation`` (JSON text of the non-zero contributions). ``types`` gives each
-    feature column's type (number, string, list)."""
+    ``contributions`` (the same numbers as one list, in rule order). ``types`` gives
+    each feature column's type (number, string, list)."""
     columns = {c.name: (c, types[c.name]) for c in features.columns if c.name != "organization_id"}
     contributions = []
     for i, rule in enumerate(rules):
@@ -96,49 +107,29 @@ def score_select(
         features.c.organization_id,
         *contributions,
         total.label("total"),
-        _explanation(rules, contributions, dialect).label("explanation"),
+        _as_list(contributions, dialect).label("contributions"),
     )
 
 
-def _explanation(rules: Sequence[RuleSpec], contributions: list[Any], dialect: str) -> Any:
-    """JSON text ``[{"rule": ..., "contribution": ...}, ...]`` of the rules that added
-    something, built in SQL (rules that added nothing are left out)."""
-    if not contributions:
-        return literal("[]")
-    parts = []
-    for rule, c in zip(rules, contributions, strict=True):
-        head = '{"rule": ' + json.dumps(rule.name) + ', "contribution": '
-        value = cast(c, String) if dialect != "sqlite" else c
-        parts.append(
-            case((c != 0, literal(head).concat(value).concat(literal("},"))), else_=literal(""))
-        )
-    body = parts[0]
-    for p in parts[1:]:
-        body = body.concat(p)
-    return literal("[").concat(func.rtrim(body, ",")).concat(literal("]"))
+def _as_list(values: list[Any], dialect: str) -> Any:
+    """The contributions as one value: ``double precision[]`` on PostgreSQL (half the
+    cost of building JSONB), JSON text on SQLite."""
+    if dialect == "postgresql":
+        return array(values, type_=Float) if values else text("'{}'::double precision[]")
+    return func.json_array(*values) if values else literal("[]")
 
 
-def _scores_table(n_rules: int) -> Table:
-    """Where one scoring statement leaves its results; the explanation is parsed into
-    the JSON column type once here, not once per statement that reads it."""
-    return Table(
-        "ogcrm_scores",
-        MetaData(),
-        Column("organization_id", BigInteger, primary_key=True),
-        *(Column(f"c{i}", Float) for i in range(n_rules)),
-        Column("total", Float),
-        Column("explanation", JSONType),
-        prefixes=["TEMPORARY"],
-    )
-
-
-def _explanation_as_json(scoring: Select[Any]) -> Select[Any]:
-    """The scoring SELECT with its explanation text cast to JSONB (PostgreSQL)."""
-    sub = scoring.subquery("scored")
-    return select(
-        *[c for c in sub.c if c.name != "explanation"],
-        cast(sub.c.explanation, JSONType).label("explanation"),
-    )
+def explanation(
+    rules: Sequence[RuleSpec], contributions: Sequence[float] | str | None
+) -> list[dict[str, Any]]:
+    """``[{"rule": name, "contribution": c}, ...]`` for the rules that added something,
+    from contributions stored in rule order."""
+    values = json.loads(contributions) if isinstance(contributions, str) else contributions or []
+    return [
+        {"rule": rule.name, "contribution": float(c)}
+        for rule, c in zip(rules, values, strict=False)
+        if c
+    ]
 
 
 def active_rule_set(session: Session) -> RuleSet | None:
@@ -146,10 +137,35 @@ def active_rule_set(session: Session) -> RuleSet | None:
 
 
 def rules_of(session: Session, rule_set_id: int) -> list[RuleSpec]:
+    """The enabled rules of a rule set in position order: the order of every stored
+    list of contributions made with it."""
     rows = session.scalars(
         select(Rule).where(Rule.rule_set_id == rule_set_id).order_by(Rule.position)
     ).all()
     return enabled_rules(rows)
+
+
+def lock_scores(session: Session) -> None:
+    """Serialize writers of current scores (rescores, overrides, new organizations'
+    score rows) for the rest of the transaction; readers go on (PostgreSQL; SQLite
+    has one writer at a time anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE organization_score IN EXCLUSIVE MODE"))
+
+
+def _scores_table() -> Table:
+    """Where the scoring statement leaves its results for the statements that store them."""
+    return Table(
+        "ogcrm_scores",
+        MetaData(),
+        Column("organization_id", BigInteger, primary_key=True),
+        Column("total", Float),
+        Column("priority", Float),
+        Column("contributions", FloatListType),
+        Column("snapshot_id", BigInteger),
+        Column("fresh", Boolean),
+        prefixes=["TEMPORARY"],
+    )
 
 
 def rescore(
@@ -162,7 +178,7 @@ def rescore(
     now: dt.datetime | None = None,
 ) -> RescoreResult:
     """Score the given organizations (all by default) with a rule set (the active one
-    by default) and persist scores, priorities, explanations and snapshots.
+    by default) and persist scores, priorities and snapshots with their explanations.
 
     ``features`` may name an already-filled table of features (benchmarks, tests);
     otherwise the scorers compute them (``types`` then defaults to theirs).
@@ -176,79 +192,172 @@ def rescore(
         rule_set_id = active.id
     rules = rules_of(session, rule_set_id)
     dialect = session.get_bind().dialect.name
+    lock_scores(session)
+    if dialect == "postgresql":
+        # scores are recomputable: a crash losing the last commit costs a rescore, so
+        # the commit need not wait for the WAL flush
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     t = time.perf_counter()
     if features is None:
         features = materialize(session, now=now, organization_ids=organization_ids)
     types = feature_types() if types is None else types
     timings["features"] = time.perf_counter() - t
+
     t = time.perf_counter()
-    scores = _scores_table(len(rules))
+    scores = _scores_table()
     connection = session.connection()
     scores.drop(bind=connection, checkfirst=True)
     scores.create(bind=connection)
     scoring = score_select(rules, features, dialect, types)
     if organization_ids is not None:
         scoring = scoring.where(features.c.organization_id.in_(list(organization_ids)))
-    if dialect == "postgresql":
-        scoring = _explanation_as_json(scoring)
-        # scores are recomputable: a crash losing the last commit costs a rescore, so
-        # the commit need not wait for the WAL flush
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    session.execute(insert(scores).from_select([c.name for c in scores.columns], scoring))
+    session.execute(
+        insert(scores).from_select(
+            [c.name for c in scores.columns],
+            _with_snapshot_ids(scoring.subquery("scored"), rule_set_id, dialect, now),
+        )
+    )
     if dialect == "postgresql":
         # temporary tables are never auto-analyzed; without statistics the planner
         # joins a million scores to organizations with a nested loop
         session.execute(text(f"ANALYZE {scores.name}"))
     timings["scoring"] = time.perf_counter() - t
+
     t = time.perf_counter()
-    org = Organization.__table__
-    explanation = (
-        scores.c.explanation
-        if dialect == "sqlite"
-        else cast(scores.c.explanation, org.c.score_explanation.type)
-    )
-    in_force = and_(
-        org.c.override_priority.is_not(None),
-        or_(org.c.override_expires_at.is_(None), org.c.override_expires_at > now),
-    )
-    priority = case((in_force, org.c.override_priority), else_=scores.c.total)
-    changed = or_(
-        org.c.scored_at.is_(None),
-        org.c.score != scores.c.total,
-        cast(org.c.score_explanation, Text) != cast(explanation, Text)
-        if dialect == "sqlite"
-        else org.c.score_explanation.op("IS DISTINCT FROM")(explanation),
-    )
     snapshot = insert(ScoreSnapshot.__table__).from_select(
-        ["organization_id", "rule_set_id", "score", "priority", "contributions", "computed_at"],
+        [
+            "id",
+            "organization_id",
+            "rule_set_id",
+            "score",
+            "priority",
+            "contributions",
+            "computed_at",
+        ],
         select(
+            scores.c.snapshot_id,
             scores.c.organization_id,
-            literal(rule_set_id),
+            literal(rule_set_id, BigInteger),
             scores.c.total,
-            priority,
-            explanation,
-            literal(now, org.c.scored_at.type),
-        )
-        .join(org, org.c.id == scores.c.organization_id)
-        .where(changed),
+            scores.c.priority,
+            scores.c.contributions,
+            literal(now, OrganizationScore.scored_at.type),
+        ).where(scores.c.fresh),
     )
     # rowcount of an INSERT is only kept when asked for (SQLAlchemy 2.0.28+)
     snapshots = connection.execute(snapshot.execution_options(preserve_rowcount=True)).rowcount
     timings["snapshots"] = time.perf_counter() - t
+
     t = time.perf_counter()
-    result = session.execute(
-        update(org)
-        .where(org.c.id == scores.c.organization_id)
-        .values(
-            score=scores.c.total,
-            priority=priority,
-            score_explanation=explanation,
-            scored_at=now,
+    if organization_ids is None and dialect == "postgresql":
+        organizations = _swap_in(session, scores, rule_set_id, now)
+    else:
+        current = OrganizationScore.__table__
+        organizations = session.execute(
+            update(current)
+            .where(current.c.organization_id == scores.c.organization_id)
+            .values(
+                score=scores.c.total,
+                priority=scores.c.priority,
+                rule_set_id=rule_set_id,
+                snapshot_id=scores.c.snapshot_id,
+                scored_at=now,
+            )
+        ).rowcount
+    timings["store"] = time.perf_counter() - t
+    scores.drop(bind=connection)
+    return RescoreResult(rule_set_id, organizations, snapshots, timings)
+
+
+def _with_snapshot_ids(
+    scored: Any, rule_set_id: int, dialect: str, now: dt.datetime
+) -> Select[Any]:
+    """The scores with their effective priority, and a new snapshot id (``fresh``)
+    where the current score came from another rule set, differs, or is explained
+    differently; otherwise the current snapshot's id."""
+    current = OrganizationScore.__table__
+    previous = ScoreSnapshot.__table__.alias("previous")
+    org = Organization.__table__
+    unchanged = and_(
+        previous.c.id.is_not(None),
+        previous.c.contributions == scored.c.contributions
+        if dialect == "postgresql"
+        else previous.c.contributions.op("IS")(scored.c.contributions),
+    )
+    fresh = case((unchanged, literal(False)), else_=literal(True))
+    if dialect == "postgresql":
+        new_id = func.nextval(text("'score_snapshot_id_seq'"))
+    else:
+        # one writer at a time: ids follow the largest, numbered by a running count
+        fresh_count = func.sum(case((unchanged, 0), else_=1)).over(
+            order_by=scored.c.organization_id
+        )
+        new_id = (
+            select(func.coalesce(func.max(ScoreSnapshot.id), 0)).scalar_subquery() + fresh_count
+        )
+    # overrides are few: joined as a small set, not a million organization rows
+    pinned = (
+        select(org.c.id, org.c.override_priority)
+        .where(
+            org.c.override_priority.is_not(None),
+            or_(org.c.override_expires_at.is_(None), org.c.override_expires_at > now),
+        )
+        .subquery("pinned")
+    )
+    return (
+        select(
+            scored.c.organization_id,
+            scored.c.total,
+            func.coalesce(pinned.c.override_priority, scored.c.total),
+            scored.c.contributions,
+            case((unchanged, current.c.snapshot_id), else_=new_id),
+            fresh,
+        )
+        .select_from(scored)
+        .join(current, current.c.organization_id == scored.c.organization_id)
+        .outerjoin(pinned, pinned.c.id == scored.c.organization_id)
+        .outerjoin(
+            previous,
+            and_(
+                previous.c.id == current.c.snapshot_id,
+                current.c.rule_set_id == rule_set_id,
+                current.c.score == scored.c.total,
+            ),
         )
     )
-    timings["update"] = time.perf_counter() - t
-    scores.drop(bind=connection)
-    return RescoreResult(rule_set_id, result.rowcount, snapshots, timings)
+
+
+def _swap_in(session: Session, scores: Table, rule_set_id: int, now: dt.datetime) -> int:
+    """Replace ``organization_score`` whole with a new table holding the new scores
+    (PostgreSQL, everyone rescored, under :func:`lock_scores`), with the constraints
+    and index of the model, so Alembic sees no difference."""
+    current = OrganizationScore.__table__
+    session.execute(
+        text("CREATE TABLE organization_score_next (LIKE organization_score INCLUDING DEFAULTS)")
+    )
+    session.execute(
+        text(
+            "INSERT INTO organization_score_next "
+            "(organization_id, score, priority, rule_set_id, snapshot_id, scored_at) "
+            "SELECT c.organization_id, coalesce(s.total, c.score), coalesce(s.priority, c.priority), "
+            "CASE WHEN s.organization_id IS NULL THEN c.rule_set_id ELSE :rule_set_id END, "
+            "coalesce(s.snapshot_id, c.snapshot_id), "
+            "CASE WHEN s.organization_id IS NULL THEN c.scored_at ELSE :now END "
+            "FROM organization_score AS c LEFT JOIN ogcrm_scores AS s "
+            "ON s.organization_id = c.organization_id"
+        ),
+        {"rule_set_id": rule_set_id, "now": now},
+    )
+    count = session.scalar(select(func.count()).select_from(scores)) or 0
+    session.execute(text("DROP TABLE organization_score"))
+    session.execute(text("ALTER TABLE organization_score_next RENAME TO organization_score"))
+    session.execute(AddConstraint(current.primary_key))
+    for constraint in current.foreign_key_constraints:
+        session.execute(AddConstraint(constraint))
+    for index in current.indexes:
+        session.execute(CreateIndex(index))
+    session.execute(text("ANALYZE organization_score"))
+    return int(count)
 
 
 @dataclass(frozen=True)
@@ -282,7 +391,8 @@ def preview(
     dialect = session.get_bind().dialect.name
     features = materialize(session, now=now)
     types = feature_types()
-    draft = score_select(enabled_rules(spec.rules), features, dialect, types).subquery("draft")
+    draft_rules = enabled_rules(spec.rules)
+    draft = score_select(draft_rules, features, dialect, types).subquery("draft")
     active = active_rule_set(session)
     current = (
         score_select(rules_of(session, active.id), features, dialect, types).subquery("current")
@@ -290,7 +400,7 @@ def preview(
         else None
     )
     org = Organization.__table__
-    base = select(org.c.id, org.c.name, draft.c.total, draft.c.explanation).join(
+    base = select(org.c.id, org.c.name, draft.c.total, draft.c.contributions).join(
         draft, draft.c.organization_id == org.c.id
     )
     if current is not None:
@@ -303,7 +413,7 @@ def preview(
 
     def ranked(stmt: Select[Any]) -> list[Ranked]:
         return [
-            Ranked(r[0], r[1], float(r[2]), json.loads(r[3]), float(r[4]))
+            Ranked(r[0], r[1], float(r[2]), explanation(draft_rules, r[3]), float(r[4]))
             for r in session.execute(stmt)
         ]
 

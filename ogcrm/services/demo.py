@@ -100,7 +100,6 @@ def seed_demo(session: Session, *, organizations: int = 200, seed: int = 7) -> d
             identifiers={agency: f"{n + 1:06d}"},
             state=state,
             priority=priority,
-            score=priority,
         )
         for k in range(rng.randint(1, 3)):
             first, last = rng.choice(_PEOPLE), rng.choice(_LAST)

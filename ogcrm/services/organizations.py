@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, contains_eager
 
 from ogcrm.auth import policy
 from ogcrm.auth.principal import Principal
-from ogcrm.db.models import Action, Organization, OrganizationIdentifier, User
+from ogcrm.db.models import Action, Organization, OrganizationIdentifier, OrganizationScore, User
 from ogcrm.identifiers import IdentifierError, normalize_agency_identifier
 from ogcrm.services import audit
 from ogcrm.services.cleaning import organization_name
@@ -50,14 +50,17 @@ def list_by_priority(
     """
     if first < 0:
         raise InvalidInput("first must not be negative", field="first")
-    stmt = select(Organization).order_by(Organization.priority.desc(), Organization.id.asc())
+    ranking = OrganizationScore.priority
+    stmt = (
+        select(Organization)
+        .join(Organization.ranking)
+        .options(contains_eager(Organization.ranking))
+        .order_by(ranking.desc(), Organization.id.asc())
+    )
     if after is not None:
         priority, last_id = after
         stmt = stmt.where(
-            or_(
-                Organization.priority < priority,
-                and_(Organization.priority == priority, Organization.id > last_id),
-            )
+            or_(ranking < priority, and_(ranking == priority, Organization.id > last_id))
         )
     if search and search.strip():
         try:
@@ -94,12 +97,14 @@ def create_organization(
     *,
     name: str,
     identifiers: dict[str, str] | None = None,
+    priority: float | None = None,
     **fields: object,
 ) -> Organization:
     """Add an organization with its government ids (``{agency: identifier}``).
 
     A sales rep's new organization is theirs; others create unowned prospects unless
-    ``owner_id`` is given.
+    ``owner_id`` is given. ``priority`` is a starting score (say, carried over from
+    another CRM) until the rules score it.
     """
     cleaned = organization_name(name)
     display, key = cleaned.display, cleaned.key
@@ -115,6 +120,14 @@ def create_organization(
         org.identifiers.append(OrganizationIdentifier(agency=agency_key, identifier=ident_key))
     session.add(org)
     session.flush()
+    if priority is not None:
+        session.execute(
+            update(OrganizationScore)
+            .where(OrganizationScore.organization_id == org.id)
+            .values(score=priority, priority=priority)
+        )
+    # the score row comes from a trigger: load it while the session is open
+    session.refresh(org, ["ranking"])
     audit.record(
         session,
         principal,

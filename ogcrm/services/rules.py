@@ -11,12 +11,26 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ogcrm.auth.principal import Principal
-from ogcrm.db.models import Organization, Rule, RuleSet, RuleSetStatus
+from ogcrm.db.models import (
+    Organization,
+    OrganizationScore,
+    Rule,
+    RuleSet,
+    RuleSetStatus,
+    ScoreSnapshot,
+)
 from ogcrm.db.types import utcnow
 from ogcrm.rules.features import catalog, features_select
 from ogcrm.rules.jsonlogic import apply, contribution
 from ogcrm.rules.ruleset import RuleSetInvalid, RuleSetSpec, validate
-from ogcrm.rules.scoring import RescoreResult, active_rule_set, rescore, rules_of
+from ogcrm.rules.scoring import (
+    RescoreResult,
+    active_rule_set,
+    explanation,
+    lock_scores,
+    rescore,
+    rules_of,
+)
 from ogcrm.services import audit
 from ogcrm.services.errors import InvalidInput, NotFound
 
@@ -112,8 +126,14 @@ def set_override(
     org.override_expires_at = expires_at if priority is not None else None
     org.override_by_id = principal.user_id if priority is not None else None
     in_force = priority is not None and (expires_at is None or expires_at > utcnow())
-    org.priority = priority if in_force and priority is not None else org.score
     session.flush()
+    lock_scores(session)
+    session.execute(
+        update(OrganizationScore)
+        .where(OrganizationScore.organization_id == org.id)
+        .values(priority=priority if in_force else OrganizationScore.score)
+    )
+    session.refresh(org.ranking)
     audit.record(
         session,
         principal,
@@ -125,6 +145,32 @@ def set_override(
         expires_at=expires_at.isoformat() if expires_at else None,
     )
     return org
+
+
+@dataclass(frozen=True)
+class StoredScore:
+    organization_id: int
+    score: float
+    priority: float
+    rule_set_id: int | None
+    scored_at: dt.datetime | None
+    #: ``[{"rule": name, "contribution": c}, ...]``: the rules that added something.
+    explanation: list[dict[str, Any]]
+
+
+def stored_score(session: Session, organization_id: int) -> StoredScore:
+    """An organization's current score as the last rescore stored it, explained."""
+    row = session.get(OrganizationScore, organization_id)
+    if row is None:
+        raise NotFound(f"organization {organization_id} not found")
+    parts: list[dict[str, Any]] = []
+    if row.snapshot_id is not None and row.rule_set_id is not None:
+        snapshot = session.get(ScoreSnapshot, row.snapshot_id)
+        if snapshot is not None:
+            parts = explanation(rules_of(session, row.rule_set_id), snapshot.contributions)
+    return StoredScore(
+        organization_id, row.score, row.priority, row.rule_set_id, row.scored_at, parts
+    )
 
 
 @dataclass(frozen=True)

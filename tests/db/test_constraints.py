@@ -123,9 +123,9 @@ class TestOtherKeys:
     def test_enum_columns_refuse_unknown_values(self, db: Database):
         _refused(
             db,
-            "INSERT INTO organization (name, normalized_name, aliases, status, country, priority, "
-            "score, score_explanation, created_at, updated_at) VALUES ('X', 'X', '[]', 'bogus', "
-            "'US', 0, 0, '[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO organization (name, normalized_name, aliases, status, country, "
+            "created_at, updated_at) VALUES ('X', 'X', '[]', 'bogus', "
+            "'US', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
         )
 
     def test_negative_prices_are_refused(self, db: Database):

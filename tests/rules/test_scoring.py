@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from ogcrm.auth.principal import system_principal
+from ogcrm.db.migrate import check
 from ogcrm.db.models import (
     Interaction,
     InteractionKind,
     Organization,
+    OrganizationScore,
     Permit,
     ProductionReport,
     RuleSet,
@@ -26,7 +28,7 @@ from ogcrm.db.models.crm import organization_tag
 from ogcrm.rules.features import features_select
 from ogcrm.rules.ruleset import RuleSetInvalid, parse
 from ogcrm.rules.scoring import preview, rescore
-from ogcrm.services.rules import activate, explain, save_rule_set, set_override
+from ogcrm.services.rules import activate, explain, save_rule_set, set_override, stored_score
 
 NOW = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -143,7 +145,8 @@ def test_activation_rescores_everyone_with_explanations_and_history(db, crm):
         busy, quiet, empty = orgs[crm["busy"]], orgs[crm["quiet"]], orgs[crm["empty"]]
         # busy: 3 permits in 90 days (10) + 6,000 bbl / 1000 (6) + vip (3); called yesterday
         assert busy.score == pytest.approx(19.0) and busy.priority == pytest.approx(19.0)
-        assert {e["rule"]: e["contribution"] for e in busy.score_explanation} == {
+        stored = stored_score(s, busy.id)
+        assert {e["rule"]: e["contribution"] for e in stored.explanation} == {
             "fresh permits": 10,
             "oil volume": 6,
             "vip": 3,
@@ -185,6 +188,29 @@ def test_override_with_reason_wins_until_it_expires(db, crm):
             "board member's cousin",
         )
         assert quiet.priority == 5.0  # the pin expired: the score is back in charge
+
+
+def test_scores_table_after_a_full_rescore_keeps_its_schema_and_rules(db, crm):
+    """A full rescore may replace ``organization_score`` whole (PostgreSQL): the
+    schema is still the migrations', new organizations still get a score row, deleting
+    an organization still removes it, and a partial rescore updates it in place."""
+    principal = system_principal("test")
+    with db.unit_of_work() as s:
+        activate(s, principal, save_rule_set(s, principal, parse(RULES)).id, now=NOW)
+    check(db.engine)  # raises if the swapped-in table differs from the models
+    with db.unit_of_work() as s:
+        late = Organization(name="Late Arrival LLC", normalized_name="LATE ARRIVAL")
+        s.add(late)
+        s.flush()
+        result = rescore(s, organization_ids=[late.id], now=NOW)
+        late_id = late.id
+    assert (result.organizations, result.snapshots) == (1, 1)
+    with db.unit_of_work() as s:
+        assert stored_score(s, late_id).score == 5.0  # never called: "gone quiet"
+        s.delete(s.get(Organization, crm["empty"]))
+    with db.read() as s:
+        ids = set(s.scalars(select(OrganizationScore.organization_id)))
+    assert ids == {crm["busy"], crm["quiet"], late_id}
 
 
 def test_activating_a_new_version_archives_the_old(db, crm):
@@ -299,5 +325,6 @@ def test_a_merge_rescores_the_organizations_it_touched(db, tmp_path, shared_data
             select(Organization).where(Organization.name == "APACHE CORPORATION")
         ).one()
         snapshots = s.scalar(select(func.count()).where(ScoreSnapshot.organization_id == apache.id))
-    assert apache.scored_at is not None and snapshots == 1
-    assert {e["rule"] for e in apache.score_explanation} >= {"gone quiet"}
+        stored = stored_score(s, apache.id)
+    assert stored.scored_at is not None and snapshots == 1
+    assert {e["rule"] for e in stored.explanation} >= {"gone quiet"}

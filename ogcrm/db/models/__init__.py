@@ -52,7 +52,13 @@ from ogcrm.db.models.pipeline import (
     StagedRow,
 )
 from ogcrm.db.models.regulatory import Permit, ProductionReport, Well
-from ogcrm.db.models.rules import Rule, RuleSet, RuleSetStatus, ScoreSnapshot
+from ogcrm.db.models.rules import (
+    OrganizationScore,
+    Rule,
+    RuleSet,
+    RuleSetStatus,
+    ScoreSnapshot,
+)
 
 __all__ = [
     "Action",
@@ -81,6 +87,7 @@ __all__ = [
     "Organization",
     "OrganizationEvent",
     "OrganizationIdentifier",
+    "OrganizationScore",
     "OrganizationStatus",
     "Permit",
     "Product",

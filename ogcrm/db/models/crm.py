@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -22,6 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ogcrm.db.base import Base, BigIntPK, IdMixin, TimestampMixin, enum_column, foreign_key
 from ogcrm.db.types import utcnow
+
+if TYPE_CHECKING:
+    from ogcrm.db.models.rules import OrganizationScore
 
 
 class OrganizationStatus(enum.StrEnum):
@@ -106,17 +109,12 @@ class Tag(IdMixin, Base):
 class Organization(IdMixin, TimestampMixin, Base):
     """An operator or company: the account a sales rep works.
 
-    ``priority`` is the effective priority (the manual override while it is in force,
-    otherwise the rule score), kept in a column so the prioritized list is one indexed
-    scan rather than a computation per request.
+    Its score and effective priority live in ``organization_score`` (``ranking``),
+    loaded with it in the same statement.
     """
 
     __tablename__ = "organization"
-    __table_args__ = (
-        Index("ix_organization_priority_id", "priority", "id"),
-        Index("ix_organization_owner_id_priority", "owner_id", "priority"),
-        CheckConstraint("normalized_name <> ''", name="normalized_name_not_empty"),
-    )
+    __table_args__ = (CheckConstraint("normalized_name <> ''", name="normalized_name_not_empty"),)
 
     name: Mapped[str] = mapped_column(String(300))
     #: Matching key: upper case, punctuation and legal suffixes folded (cleaners set it).
@@ -132,14 +130,8 @@ class Organization(IdMixin, TimestampMixin, Base):
     country: Mapped[str] = mapped_column(String(2), default="US")
     phone: Mapped[str | None] = mapped_column(String(32))
     website: Mapped[str | None] = mapped_column(String(300))
-    owner_id: Mapped[int | None] = foreign_key(
-        "user.id", nullable=True, ondelete="SET NULL", index=False
-    )
+    owner_id: Mapped[int | None] = foreign_key("user.id", nullable=True, ondelete="SET NULL")
 
-    priority: Mapped[float] = mapped_column(default=0.0)
-    score: Mapped[float] = mapped_column(default=0.0)
-    score_explanation: Mapped[list[Any]] = mapped_column(default=list)
-    scored_at: Mapped[dt.datetime | None]
     override_priority: Mapped[float | None]
     override_reason: Mapped[str | None] = mapped_column(Text)
     override_expires_at: Mapped[dt.datetime | None]
@@ -158,6 +150,16 @@ class Organization(IdMixin, TimestampMixin, Base):
     )
     contacts: Mapped[list[Contact]] = relationship(back_populates="organization", lazy="raise")
     tags: Mapped[list[Tag]] = relationship(secondary=organization_tag, lazy="raise")
+    ranking: Mapped[OrganizationScore] = relationship(lazy="joined", innerjoin=True, viewonly=True)
+
+    @property
+    def priority(self) -> float:
+        """Effective priority: a manual override in force, else the rule score."""
+        return self.ranking.priority
+
+    @property
+    def score(self) -> float:
+        return self.ranking.score
 
 
 class OrganizationIdentifier(IdMixin, Base):
