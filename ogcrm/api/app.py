@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import dramatiq
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -42,7 +43,13 @@ MAX_BODY_BYTES = 1_000_000
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with ogcrm's context and hardened transport defaults."""
 
-    def __init__(self, settings: Settings, db: Database, throttle: LoginThrottle) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        throttle: LoginThrottle,
+        broker: dramatiq.Broker | None = None,
+    ) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
@@ -55,6 +62,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.db = db
         self.throttle = throttle
+        self.broker = broker
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         ctx = Context(
@@ -63,6 +71,7 @@ class GraphQLApp(GraphQL[Context, None]):
             throttle=self.throttle,
             request=request,
             response=response,
+            broker=self.broker,
         )
         if isinstance(request, Request):
             try:
@@ -118,7 +127,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
         health = check_health(database, broker)
         return JSONResponse(health.as_dict(), status_code=200 if health.ok else 503)
 
-    graphql_app = GraphQLApp(settings, database, LoginThrottle(settings))
+    graphql_app = GraphQLApp(settings, database, LoginThrottle(settings), broker)
     app = Starlette(
         debug=settings.debug,
         routes=[

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
+import dramatiq
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
@@ -33,6 +34,8 @@ class Context:
     request: Request | WebSocket
     response: Any = None
     principal: Principal | None = None
+    #: Where jobs go (rescoring after a write); ``None`` runs that work in the request.
+    broker: dramatiq.Broker | None = None
     connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
 

@@ -3,7 +3,6 @@ chain from the command line (registered on the main group by :mod:`ogcrm.cli`)."
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from pathlib import Path
@@ -262,14 +261,13 @@ def _merge(db: Any, dataset_id: int) -> dict[str, Any]:
 
 def _rescore_touched(db: Any, dataset_id: int) -> None:
     """After a merge, rescore the organizations it touched (when a rule set is active)."""
-    from ogcrm.rules.scoring import NoActiveRuleSet, rescore
     from ogcrm.services.merge import touched_organizations
+    from ogcrm.services.rules import rescore_after
 
     with db.unit_of_work() as session:
         touched = touched_organizations(session, dataset_id)
         if touched:
-            with contextlib.suppress(NoActiveRuleSet):  # nothing to score with yet
-                rescore(session, organization_ids=touched)
+            rescore_after(session, touched, broker=None)
 
 
 def _print_dataset(d: dict[str, Any]) -> None:

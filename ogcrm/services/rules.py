@@ -3,10 +3,13 @@ organization's priority by hand, and explain one organization's score."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import dramatiq
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -24,6 +27,7 @@ from ogcrm.rules.features import catalog, features_select
 from ogcrm.rules.jsonlogic import apply, contribution
 from ogcrm.rules.ruleset import RuleSetInvalid, RuleSetSpec, validate
 from ogcrm.rules.scoring import (
+    NoActiveRuleSet,
     RescoreResult,
     active_rule_set,
     explanation,
@@ -221,3 +225,18 @@ def interpreter_data(row: dict[str, Any], types: dict[str, str]) -> dict[str, An
         else:
             data[name] = float(value) if types.get(name) == "number" else value
     return data
+
+
+def rescore_after(
+    session: Session, organization_ids: Sequence[int], broker: dramatiq.Broker | None
+) -> None:
+    """Rescore organizations whose activity changed: a job after commit with a broker,
+    otherwise now, in the caller's transaction (nothing to do without an active rule
+    set)."""
+    if broker is not None:
+        from ogcrm.jobs.outbox import after_commit
+
+        after_commit(session, broker, "rules.rescore", list(organization_ids))
+        return
+    with contextlib.suppress(NoActiveRuleSet):
+        rescore(session, organization_ids=list(organization_ids))

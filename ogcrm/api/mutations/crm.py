@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import strawberry
@@ -18,13 +19,15 @@ from ogcrm.api.errors import (
 )
 from ogcrm.api.queries import _int_id, _local_id
 from ogcrm.api.types.contact import Contact
+from ogcrm.api.types.interaction import Interaction, InteractionKind
 from ogcrm.api.types.organization import Organization
-from ogcrm.services import contacts, organizations
+from ogcrm.services import contacts, interactions, organizations
 
 _Errors = ValidationError | PermissionDenied | NotFound | AuthenticationError
 
 OrganizationResult = Annotated[Organization | _Errors, strawberry.union("OrganizationResult")]
 ContactResult = Annotated[Contact | _Errors, strawberry.union("ContactResult")]
+InteractionResult = Annotated[Interaction | _Errors, strawberry.union("InteractionResult")]
 
 
 @strawberry.type
@@ -59,6 +62,18 @@ class UpdateContactInput:
     title: str | None = strawberry.UNSET
     emails: list[str] | None = strawberry.UNSET
     phones: list[str] | None = strawberry.UNSET
+
+
+@strawberry.input
+class LogInteractionInput:
+    organization_id: relay.GlobalID
+    kind: InteractionKind  # type: ignore[valid-type]
+    occurred_at: dt.datetime | None = strawberry.field(
+        default=None, description="When it happened (with a time zone); now if omitted."
+    )
+    subject: str | None = None
+    notes: str = ""
+    contact_id: relay.GlobalID | None = None
 
 
 def _given(value: object) -> bool:
@@ -175,5 +190,31 @@ class CrmMutations:
                 contacts.delete_contact, ctx.require_principal(), _local_id(id, "Contact")
             )
             return DeletePayload(id=strawberry.ID(str(id)))
+
+        return await guarded(ctx, _call)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Log a call, e-mail, meeting or note; the organization is rescored."
+    )
+    async def log_interaction(
+        self, info: Info[Context, None], input: LogInteractionInput
+    ) -> InteractionResult:
+        ctx = info.context
+
+        async def _call() -> Interaction:
+            row = await ctx.write(
+                interactions.log_interaction,
+                ctx.require_principal(),
+                organization_id=_local_id(input.organization_id, "Organization"),
+                kind=input.kind,
+                occurred_at=input.occurred_at,
+                subject=input.subject,
+                notes=input.notes,
+                contact_id=_local_id(input.contact_id, "Contact")
+                if input.contact_id is not None
+                else None,
+                broker=ctx.broker,
+            )
+            return Interaction.from_row(row)
 
         return await guarded(ctx, _call)  # type: ignore[return-value]
