@@ -63,3 +63,20 @@ _EXTRAS_PROVIDED = {
     "cross-web",  # strawberry-graphql
     "argon2-cffi",  # pwdlib[argon2]
 }
+
+
+def test_every_python_package_ships_in_the_wheel():
+    """`pip install .` builds from the explicit package list; an unlisted folder is absent."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    folder_of = {name: ROOT / folder for name, folder in config["package-dir"].items()}
+    expected = set()
+    for top, folder in [
+        ("ogcrm", ROOT / "ogcrm"),
+        ("ogcrm_plugins", folder_of["ogcrm_plugins"]),
+        ("ogcrm_migrations", folder_of["ogcrm_migrations"]),
+    ]:
+        for init in folder.rglob("__init__.py"):
+            parts = init.parent.relative_to(folder).parts
+            expected.add(".".join((top, *parts)))
+    assert expected - listed == set(), "packages missing from [tool.setuptools] packages"
