@@ -1,5 +1,8 @@
 """Deterministic faults for tests: ``OGCRM_FAILPOINT=merge.after_batch:sigkill`` makes a
-job kill its own process at that point, every time, the way a crash would.
+job kill its own process at that point, every time, the way a crash would;
+``raise`` raises :class:`FailpointError`; ``sleep=S`` holds the job there for S seconds,
+so that a test can interfere (kill the worker, drop the connection) at a known point
+rather than racing a fast job.
 
 Read from the environment at the moment the point is reached, so a worker process
 started with the variable fails and one started without it does not. Never set it in
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 
 class FailpointError(RuntimeError):
@@ -27,3 +31,5 @@ def failpoint(name: str) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         if action == "raise":
             raise FailpointError(f"failpoint {name}")
+        if action.startswith("sleep="):
+            time.sleep(float(action.removeprefix("sleep=")))

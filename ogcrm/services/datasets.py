@@ -19,7 +19,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ogcrm.auth.principal import Principal
+from ogcrm.db.bulk import bulk_write
 from ogcrm.db.models import CellIssue, Dataset, DatasetState, Source
 from ogcrm.db.session import Database
 from ogcrm.db.types import utcnow
@@ -319,36 +320,6 @@ def json_lines(frame: pd.DataFrame) -> list[str]:
         return ["{}"] * len(frame)
     text = frame.to_json(orient="records", lines=True, double_precision=15, date_format="iso")
     return text.splitlines()
-
-
-def bulk_write(
-    session: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """Append rows fast: PostgreSQL's COPY, or batched executemany on SQLite.
-
-    Values are already in their stored form (JSON columns as JSON text), so both paths
-    bypass the ORM and its per-row work.
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    raw = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        return
-    marks = ", ".join("?" for _ in columns)
-    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - names are this module's constants
-    cursor = raw.cursor()
-    try:
-        for start in range(0, len(rows), STAGE_BATCH):
-            cursor.executemany(statement, rows[start : start + STAGE_BATCH])
-    finally:
-        cursor.close()
 
 
 def _stage(session: Session, dataset_id: int, cleaned: pd.DataFrame, outcome: pd.Series) -> None:

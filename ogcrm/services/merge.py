@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ogcrm.auth.principal import Principal
+from ogcrm.db.bulk import IdPool, bulk_write, insert_rows
 from ogcrm.db.models import (
     ChangeRecord,
     Dataset,
@@ -90,7 +91,7 @@ ORGANIZATION_FIELDS = {
 PRODUCTS = {"O": "oil_bbl", "G": "gas_mcf", "W": "water_bbl"}
 _DATES = {"spud_date", "completion_date", "received_on", "issued_on", "expires_on", "month"}
 CREATED = "__created__"
-MERGE_BATCH = 5_000
+MERGE_BATCH = 20_000
 
 
 @dataclass
@@ -124,6 +125,22 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class _NewRow:
+    """A row this merge creates: its reserved id and its column values, written in bulk
+    with the rest of its batch rather than as one ORM object and ``INSERT`` each."""
+
+    __slots__ = ("id", "row_number", "values")
+
+    def __init__(self, id_: int | None, values: dict[str, Any], row_number: int) -> None:
+        self.id = id_
+        self.values = values
+        self.row_number = row_number
+
+    def fill(self, attrs: dict[str, Any]) -> None:
+        """Later rows of the same entity fill in what they know."""
+        self.values.update((a, v) for a, v in attrs.items() if v is not None)
+
+
 class _Merger:
     """One dataset's merge: keeps the entities it touched and the precedence facts."""
 
@@ -140,6 +157,13 @@ class _Merger:
             )
         }
         self._orgs: dict[tuple[str, str | None], int] = {}
+        self._new_orgs: dict[int, _NewRow] = {}
+        self._new_identifiers: list[tuple[Any, ...]] = []
+        self._identifiers: dict[int, set[tuple[str, str]]] = {}
+        self._ids = {
+            model: IdPool(session, model.__table__)
+            for model in (Organization, Well, Permit, ProductionReport)
+        }
         self._changes: list[tuple[Any, ...]] = []
         self._now = (
             utcnow()
@@ -159,13 +183,15 @@ class _Merger:
 
     # ------------------------------------------------------------------ provenance
 
-    def _owners(self, entity: str, ids: Iterable[int]) -> dict[tuple[int, str], ChangeRecord]:
-        """The latest change of each field of these entities: who set the value."""
-        latest: dict[tuple[int, str], ChangeRecord] = {}
+    def _owners(self, entity: str, ids: Iterable[int]) -> dict[tuple[int, str], Any]:
+        """The latest change of each field of these entities: who set the value (a
+        field never changed since its entity was created belongs to the creator)."""
+        latest: dict[tuple[int, str], Any] = {}
         id_list = list(ids)
+        cr = ChangeRecord
         for start in range(0, len(id_list), 5000):
-            for rec in self.session.scalars(
-                select(ChangeRecord)
+            for rec in self.session.execute(
+                select(cr.entity_id, cr.field, cr.dataset_id, cr.user_id)
                 .where(
                     ChangeRecord.entity == entity,
                     self._in(ChangeRecord.entity_id, id_list[start : start + 5000]),
@@ -175,7 +201,7 @@ class _Merger:
                 latest[(rec.entity_id, rec.field)] = rec
         return latest
 
-    def _may_overwrite(self, owner: ChangeRecord | None) -> bool:
+    def _may_overwrite(self, owner: Any) -> bool:
         if owner is None:
             return True
         if owner.user_id is not None and owner.dataset_id is None:
@@ -188,10 +214,10 @@ class _Merger:
         entity: str,
         row: Any,
         values: dict[str, Any],
-        owners: dict[tuple[int, str], ChangeRecord],
+        owners: dict[tuple[int, str], Any],
         row_number: int,
-        created: bool,
     ) -> None:
+        """Write the fields that differ, where precedence allows; record each change."""
         changed = False
         for attr, new in values.items():
             if new is None:
@@ -199,13 +225,14 @@ class _Merger:
             old = getattr(row, attr)
             if old == new:
                 continue
-            if not created and not self._may_overwrite(owners.get((row.id, attr))):
+            owner = owners.get((row.id, attr)) or owners.get((row.id, CREATED))
+            if not self._may_overwrite(owner):
                 self.counts.not_applied[entity] += 1
                 continue
             setattr(row, attr, new)
             self._record(entity, row.id, attr, old, new, row_number)
             changed = True
-        if changed and not created:
+        if changed:
             self.counts.updated[entity] += 1
 
     def _record(self, entity: str, entity_id: int, attr: str, old: Any, new: Any, row: int) -> None:
@@ -226,9 +253,7 @@ class _Merger:
 
     def write_changes(self) -> None:
         """Append the queued change records (COPY on PostgreSQL): a merge writes about
-        ten per row, far too many for one ORM object each."""
-        from ogcrm.services.datasets import bulk_write
-
+        several per row, far too many for one ORM object each."""
         bulk_write(
             self.session,
             "change_record",
@@ -246,55 +271,56 @@ class _Merger:
         )
         self._changes = []
 
-    def _created(self, entity: str, row: Any, row_number: int) -> None:
-        self.session.flush()
-        self._record(entity, row.id, CREATED, None, True, row_number)
-        self.counts.created[entity] += 1
-
     def _upsert(
         self,
         entity: str,
         found: dict[Any, Any],
         key: Any,
-        make: Any,
+        base: dict[str, Any],
         attrs: dict[str, Any],
-        owners: dict[tuple[int, str], ChangeRecord],
+        owners: dict[tuple[int, str], Any],
         row_number: int,
-        pending: dict[Any, tuple[Any, int, dict[str, Any]]],
+        pending: dict[Any, _NewRow],
     ) -> Any:
-        """Update an existing entity field by field, or create it. Creations wait for
-        one flush per batch (:meth:`_flush_created`), not one each."""
+        """Update an existing entity field by field, or queue its creation; the batch's
+        new rows are written together by :meth:`_write_created`."""
         if key in pending:  # created earlier in this batch: later rows fill it in
-            row, _, values = pending[key]
-            for attr, value in attrs.items():
-                if value is not None:
-                    setattr(row, attr, value)
-                    values[attr] = value
-            return row
+            pending[key].fill(attrs)
+            return pending[key]
         row = found.get(key)
         if row is None:
-            row = make()
-            for attr, value in attrs.items():
-                if value is not None:
-                    setattr(row, attr, value)
-            self.session.add(row)
-            found[key] = row
-            pending[key] = (row, row_number, {a: v for a, v in attrs.items() if v is not None})
+            row = _NewRow(None, dict(base), row_number)
+            row.fill(attrs)
+            found[key] = pending[key] = row
             return row
-        self._apply(entity, row, attrs, owners, row_number, created=False)
+        self._apply(entity, row, attrs, owners, row_number)
         return row
 
-    def _flush_created(
-        self, entity: str, pending: dict[Any, tuple[Any, int, dict[str, Any]]]
-    ) -> None:
-        if not pending:
+    def _write_created(self, model: Any, rows: Iterable[_NewRow]) -> None:
+        """Give the new rows their ids and write them (COPY on PostgreSQL), each with
+        a creation record: the provenance of all the fields it was created with. (Their
+        values then need no record of their own: a later change keeps them as
+        ``before``.)"""
+        rows = list(rows)
+        if not rows:
             return
-        self.session.flush()
-        for row, row_number, values in pending.values():
-            self._record(entity, row.id, CREATED, None, True, row_number)
-            for attr, value in values.items():
-                self._record(entity, row.id, attr, None, value, row_number)
-            self.counts.created[entity] += 1
+        unnumbered = [r for r in rows if r.id is None]
+        for row, id_ in zip(unnumbered, self._ids[model].take(len(unnumbered)), strict=True):
+            row.id = id_
+        columns = ["id", *dict.fromkeys(c for row in rows for c in row.values)]
+        insert_rows(
+            self.session,
+            model.__table__,
+            columns,
+            ((row.id, *map(row.values.get, columns[1:])) for row in rows),
+        )
+        entity, now, dataset_id = model.__tablename__, self._now, self.dataset.id
+        self._changes.extend(
+            (dataset_id, entity, row.id, CREATED, "null", "true", row.row_number, now)
+            for row in rows
+        )
+        self.counts.changes += len(rows)
+        self.counts.created[entity] += len(rows)
 
     # ------------------------------------------------------------------ entities
 
@@ -315,63 +341,78 @@ class _Merger:
             frozenset([ident]) if ident else frozenset(),
         )
         match = self.matcher.match(probe)
+        org: Organization | _NewRow
         if (
             match.verdict is Verdict.SAME
             and match.other is not None
             and match.other.organization_id
         ):
-            org = self.session.get(Organization, match.other.organization_id)
-            created = False
+            org_id = match.other.organization_id
+            org = self._new_orgs.get(org_id) or self.session.get(Organization, org_id)
         else:
-            org = Organization(
-                name=name or f"Operator {number}",
-                normalized_name=key or f"#{number}",
-                dataset_id=self.dataset.id,
+            org = _NewRow(
+                self._ids[Organization].take()[0],
+                {
+                    "name": name or f"Operator {number}",
+                    "normalized_name": key or f"#{number}",
+                    "dataset_id": self.dataset.id,
+                },
+                row_number,
             )
-            self.session.add(org)
-            self._created("organization", org, row_number)
-            created = True
+            self._new_orgs[org.id] = org
+            self._identifiers[org.id] = set()
             if match.verdict is Verdict.CANDIDATE:
                 self.counts.created["organization_candidates"] += 1
-        if ident and not any((i.agency, i.identifier) == ident for i in self._identifiers(org.id)):
-            self.session.add(
-                OrganizationIdentifier(
-                    organization_id=org.id,
-                    agency=ident[0],
-                    identifier=ident[1],
-                    dataset_id=self.dataset.id,
-                )
-            )
+        if ident and ident not in self._known_identifiers(org.id):
+            self._identifiers[org.id].add(ident)
+            self._new_identifiers.append((org.id, *ident, self.dataset.id))
             self._record(
                 "organization", org.id, f"identifier:{ident[0]}", None, ident[1], row_number
             )
         attrs = {a: values.get(f) for f, a in ORGANIZATION_FIELDS.items() if f in values}
-        if attrs:
-            owners = {} if created else self._owners("organization", [org.id])
-            self._apply("organization", org, attrs, owners, row_number, created)
-        self.matcher.add(OrgName(org.normalized_name, org.name, probe.form, probe.ids, org.id))
+        if isinstance(org, _NewRow):
+            org.fill(attrs)
+            normalized, display = org.values["normalized_name"], org.values["name"]
+        else:
+            if attrs:
+                owners = self._owners("organization", [org.id])
+                self._apply("organization", org, attrs, owners, row_number)
+            normalized, display = org.normalized_name, org.name
+        self.matcher.add(OrgName(normalized, display, probe.form, probe.ids, org.id))
         self._orgs[memo] = org.id
         return org.id
 
-    def _identifiers(self, org_id: int) -> list[OrganizationIdentifier]:
-        return list(
-            self.session.scalars(
-                select(OrganizationIdentifier).where(
-                    OrganizationIdentifier.organization_id == org_id
+    def _known_identifiers(self, org_id: int) -> set[tuple[str, str]]:
+        """An organization's (agency, identifier) pairs, read once per merge."""
+        if org_id not in self._identifiers:
+            query = select(OrganizationIdentifier.agency, OrganizationIdentifier.identifier)
+            self._identifiers[org_id] = {
+                (agency, identifier)
+                for agency, identifier in self.session.execute(
+                    query.where(OrganizationIdentifier.organization_id == org_id)
                 )
-            )
-        )
+            }
+        return self._identifiers[org_id]
 
-    def merge_batch(self, rows: list[StagedRow]) -> None:
-        values_of = {r.row_number: r.cleaned for r in rows}
+    def merge_batch(self, values_of: dict[int, dict[str, Any]]) -> None:
+        """Merge one batch of staged rows (row number -> cleaned values)."""
         org_ids = {n: self.organization(v, n) for n, v in values_of.items()}
+        # new organizations first: the batch's wells, permits and reports point at them
+        self._write_created(Organization, self._new_orgs.values())
+        insert_rows(
+            self.session,
+            OrganizationIdentifier.__table__,
+            ("organization_id", "agency", "identifier", "dataset_id"),
+            self._new_identifiers,
+        )
+        self._new_orgs, self._new_identifiers = {}, []
         wells = self._wells(values_of, org_ids)
         self._permits(values_of, org_ids, wells)
         self._production(values_of, org_ids, wells)
 
     def _wells(
         self, values_of: dict[int, dict[str, Any]], org_ids: dict[int, int | None]
-    ) -> dict[str, Well]:
+    ) -> dict[str, Well | _NewRow]:
         wanted = {v["api10"] for v in values_of.values() if v.get("api10")}
         if not wanted:
             return {}
@@ -380,7 +421,7 @@ class _Merger:
             for w in self.session.scalars(select(Well).where(self._in(Well.api10, wanted)))
         }
         owners = self._owners("well", [w.id for w in existing.values()])
-        pending: dict[Any, tuple[Any, int, dict[str, Any]]] = {}
+        pending: dict[Any, _NewRow] = {}
         for n, v in values_of.items():
             api10 = v.get("api10")
             if not api10:
@@ -393,20 +434,20 @@ class _Merger:
                 "well",
                 existing,
                 api10,
-                lambda api10=api10: Well(api10=api10, dataset_id=self.dataset.id),
+                {"api10": api10, "dataset_id": self.dataset.id},
                 attrs,
                 owners,
                 n,
                 pending,
             )
-        self._flush_created("well", pending)
+        self._write_created(Well, pending.values())
         return existing
 
     def _permits(
         self,
         values_of: dict[int, dict[str, Any]],
         org_ids: dict[int, int | None],
-        wells: dict[str, Well],
+        wells: dict[str, Well | _NewRow],
     ) -> None:
         agency = self.source.agency.lower()
         wanted = {
@@ -425,7 +466,7 @@ class _Merger:
             )
         }
         owners = self._owners("permit", [p.id for p in existing.values()])
-        pending: dict[Any, tuple[Any, int, dict[str, Any]]] = {}
+        pending: dict[Any, _NewRow] = {}
         for n, v in values_of.items():
             if not v.get("permit_number"):
                 continue
@@ -440,21 +481,19 @@ class _Merger:
                 "permit",
                 existing,
                 number,
-                lambda number=number: Permit(
-                    agency=agency, permit_number=number, dataset_id=self.dataset.id
-                ),
+                {"agency": agency, "permit_number": number, "dataset_id": self.dataset.id},
                 attrs,
                 owners,
                 n,
                 pending,
             )
-        self._flush_created("permit", pending)
+        self._write_created(Permit, pending.values())
 
     def _production(
         self,
         values_of: dict[int, dict[str, Any]],
         org_ids: dict[int, int | None],
-        wells: dict[str, Well],
+        wells: dict[str, Well | _NewRow],
     ) -> None:
         # rows of one (well, month) are folded together: a report per product (NM)
         # becomes one report with oil, gas and water
@@ -485,24 +524,24 @@ class _Merger:
             )
         }
         owners = self._owners("production_report", [r.id for r in existing.values()])
-        pending: dict[Any, tuple[Any, int, dict[str, Any]]] = {}
+        pending: dict[Any, _NewRow] = {}
         for (well_id, month), (n, attrs) in merged.items():
             self._upsert(
                 "production_report",
                 existing,
                 (well_id, month),
-                lambda well_id=well_id, month=month: ProductionReport(
-                    well_id=well_id,
-                    month=month,
-                    agency=self.source.agency.lower(),
-                    dataset_id=self.dataset.id,
-                ),
+                {
+                    "well_id": well_id,
+                    "month": month,
+                    "agency": self.source.agency.lower(),
+                    "dataset_id": self.dataset.id,
+                },
                 attrs,
                 owners,
                 n,
                 pending,
             )
-        self._flush_created("production_report", pending)
+        self._write_created(ProductionReport, pending.values())
 
 
 def _transition(
@@ -546,9 +585,9 @@ def approve_and_merge(
     merger = _Merger(session, dataset, source)
     last = 0
     while True:
-        rows = list(
-            session.scalars(
-                select(StagedRow)
+        rows = dict(
+            session.execute(
+                select(StagedRow.row_number, StagedRow.cleaned)
                 .where(
                     StagedRow.dataset_id == dataset_id,
                     StagedRow.outcome.in_([RowOutcome.CLEAN, RowOutcome.FIXED]),
@@ -556,7 +595,7 @@ def approve_and_merge(
                 )
                 .order_by(StagedRow.row_number)
                 .limit(MERGE_BATCH)
-            )
+            ).all()
         )
         if not rows:
             break
@@ -564,7 +603,7 @@ def approve_and_merge(
         session.flush()
         merger.write_changes()
         failpoint("merge.after_batch")
-        last = rows[-1].row_number
+        last = max(rows)
     counts = merger.counts.as_dict()
     counts["events"] = record_merge_events(session, dataset_id, rules=follow_ups)
     _transition(

@@ -65,10 +65,15 @@ def _counts(db: Database, dataset_id: int) -> tuple[int, int, int, DatasetState]
         )
 
 
-def test_connection_killed_mid_merge_leaves_nothing_and_the_retry_completes(db, settings, tmp_path):
+def test_connection_killed_mid_merge_leaves_nothing_and_the_retry_completes(
+    db, settings, tmp_path, monkeypatch
+):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("terminating a server backend needs PostgreSQL (pg_terminate_backend)")
     dataset_id = _staged(db, tmp_path, ROWS)
+    # the merge pauses after writing its rows, inside its transaction: the connection is
+    # cut there, not at whatever point a race happens to reach
+    monkeypatch.setenv("OGCRM_FAILPOINT", "merge.after_batch:sleep=3")
     worker_db = Database(replace(settings), application_name="ogcrm-merge-fault")
     failure: list[BaseException] = []
 
@@ -101,6 +106,7 @@ def test_connection_killed_mid_merge_leaves_nothing_and_the_retry_completes(db, 
     wells, permits, changes, state = _counts(db, dataset_id)
     assert (wells, permits, changes, state) == (0, 0, 0, DatasetState.AWAITING_REVIEW)
     # the retried job (what Dramatiq's retry does for a database fault) completes
+    monkeypatch.delenv("OGCRM_FAILPOINT")
     with db.unit_of_work() as s:
         counts = approve_and_merge(s, P, dataset_id)
     wells, permits, changes, state = _counts(db, dataset_id)
@@ -117,16 +123,17 @@ def test_worker_killed_mid_merge_then_the_redelivered_job_merges_once(db, settin
     env = _worker_env(settings, tmp_path, heartbeat_ms=2000)
     broker = build_broker(replace(settings, redis_url=TEST_REDIS_URL))
 
-    def start_worker() -> subprocess.Popen:
+    def start_worker(**extra: str) -> subprocess.Popen:
         return subprocess.Popen(
             ogcrm_command("worker", "--processes", "1", "--threads", "1"),
-            env=env,
+            env={**env, **extra},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
 
-    first = start_worker()
+    # the first worker holds still after writing the batch, inside the merge's transaction
+    first = start_worker(OGCRM_FAILPOINT="merge.after_batch:sleep=30")
     try:
         actors.send(broker, "dataset.merge", dataset_id)
         deadline = time.monotonic() + 60

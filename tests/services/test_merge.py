@@ -19,6 +19,8 @@ from ogcrm.db.models import (
     ProductionReport,
     Well,
 )
+from ogcrm.pipeline.contracts import SourceSpec
+from ogcrm.plugins import default_registry
 from ogcrm.services.datasets import process, receive
 from ogcrm.services.errors import InvalidInput
 from ogcrm.services.merge import approve_and_merge, reject, revert
@@ -150,6 +152,37 @@ def test_a_persons_edit_is_never_overwritten_by_an_import(db, tmp_path, users):
     assert counts["not_applied"] == {"well": 1}
     with db.read() as s:
         assert s.scalars(select(Well)).one().county == "Andrews (verified)"
+
+
+def test_a_lower_ranked_source_never_overwrites_what_a_higher_ranked_one_set(
+    db, tmp_path, monkeypatch
+):
+    """Precedence holds for values set when an entity was created (they have no change
+    record of their own: the creation record speaks for them) and for later changes."""
+    sources = default_registry().sources
+    mapping = {"api": "API", "operator_name": "Operator", "county": "County", "spud_date": "Spud"}
+    for name, rank in (("state-registry", 10), ("vendor-feed", 0)):
+        spec = SourceSpec(name, name, "tx-rrc", mapping, state="TX", precedence=rank)
+        monkeypatch.setitem(sources, name, spec)
+    header = "API,Operator,County,Spud\n"
+    high = tmp_path / "registry.csv"
+    high.write_text(header + "42-003-12345,Acme Oil Co.,ANDREWS,2024-01-02\n")
+    with db.unit_of_work() as s:
+        approve_and_merge(s, P, _staged(db, high, tmp_path / "a", source="state-registry"))
+    low = tmp_path / "vendor.csv"
+    low.write_text(header + "42-003-12345,Acme Oil Co.,MIDLAND,2024-05-06\n")
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, P, _staged(db, low, tmp_path / "b", source="vendor-feed"))
+    # county, the county FIPS code derived from it, spud date: none applied
+    assert counts["not_applied"] == {"well": 3} and counts["updated"] == {}
+    with db.read() as s:
+        well = s.scalars(select(Well)).one()
+    assert (well.county, str(well.spud_date)) == ("Andrews", "2024-01-02")
+    # the higher-ranked source may still change its own values
+    high.write_text(header + "42-003-12345,Acme Oil Co.,ANDREWS,2024-01-09\n")
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, P, _staged(db, high, tmp_path / "c", source="state-registry"))
+    assert counts["updated"] == {"well": 1}
 
 
 def test_quarantined_and_duplicate_rows_are_not_merged(db, tmp_path):
