@@ -7,7 +7,10 @@ hand-written pandas read / clean / COPY of the same file, each in a fresh proces
 - pandas: ``read_csv`` of the whole file, the same corrections by hand, ``COPY`` of the
   result into a plain table (no history, no issues, no review).
 
-    python bench/import_permits.py [--rows 1000000] [--merge-rows 20000]
+    python bench/import_permits.py [--rows 1000000] [--merge-rows N]
+
+By default the merge is of the whole generated file, after its staging; ``--merge-rows``
+merges a separate, smaller file instead (quicker, for a first look).
         [--pg postgresql://postgres@127.0.0.1:5432/test]
 """
 
@@ -101,7 +104,7 @@ def child(code: str, *args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--merge-rows", type=int, default=20_000)
+    parser.add_argument("--merge-rows", type=int, default=None)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     admin = create_engine(
@@ -121,13 +124,17 @@ def main() -> None:
             big, small = Path(tmp) / "permits.csv", Path(tmp) / "permits-small.csv"
             t = time.perf_counter()
             generate(big, args.rows, dirty=True)
-            generate(small, args.merge_rows, dirty=True)
+            if args.merge_rows:
+                generate(small, args.merge_rows, dirty=True)
             print(
                 f"generated {args.rows:,} permit rows ({big.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s"
             )
-            ogcrm = child(OGCRM, str(big), database(), tmp, "stage")
+            if args.merge_rows:
+                ogcrm = child(OGCRM, str(big), database(), tmp, "stage")
+                merged = child(OGCRM, str(small), database(), tmp + "/m", "merge")
+            else:
+                ogcrm = merged = child(OGCRM, str(big), database(), tmp, "merge")
             pandas = child(PANDAS, str(big), database())
-            merged = child(OGCRM, str(small), database(), tmp + "/m", "merge")
     finally:
         with admin.connect() as conn:
             for name in names:

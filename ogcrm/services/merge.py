@@ -584,26 +584,26 @@ def approve_and_merge(
     source = session.get(Source, dataset.source_id)
     merger = _Merger(session, dataset, source)
     last = 0
+    mergeable = {RowOutcome.CLEAN, RowOutcome.FIXED}
     while True:
-        rows = dict(
-            session.execute(
-                select(StagedRow.row_number, StagedRow.cleaned)
-                .where(
-                    StagedRow.dataset_id == dataset_id,
-                    StagedRow.outcome.in_([RowOutcome.CLEAN, RowOutcome.FIXED]),
-                    StagedRow.row_number > last,
-                )
-                .order_by(StagedRow.row_number)
-                .limit(MERGE_BATCH)
-            ).all()
-        )
-        if not rows:
+        # walks the (dataset_id, row_number) key in order; filtering on outcome in SQL
+        # would make PostgreSQL sort what remains of the dataset for every batch
+        page = session.execute(
+            select(StagedRow.row_number, StagedRow.outcome, StagedRow.cleaned)
+            .where(StagedRow.dataset_id == dataset_id, StagedRow.row_number > last)
+            .order_by(StagedRow.row_number)
+            .limit(MERGE_BATCH)
+        ).all()
+        if not page:
             break
+        last = page[-1].row_number
+        rows = {r.row_number: r.cleaned for r in page if r.outcome in mergeable}
+        if not rows:
+            continue
         merger.merge_batch(rows)
         session.flush()
         merger.write_changes()
         failpoint("merge.after_batch")
-        last = max(rows)
     counts = merger.counts.as_dict()
     counts["events"] = record_merge_events(session, dataset_id, rules=follow_ups)
     _transition(
