@@ -281,6 +281,14 @@ def _print_dataset(d: dict[str, Any]) -> None:
         f"  rows read {d['rows_read']:,} = clean {d['clean']:,} + fixed {d['fixed']:,} + "
         f"quarantined {d['quarantined']:,} + duplicates {d['duplicates']:,}"
     )
+    preview = d.get("preview") or {}
+    if preview:
+        click.echo(
+            "  approving would add "
+            + ", ".join(f"{k}s {v['new']:,}" for k, v in preview.items())
+            + "; and update where changed "
+            + ", ".join(f"{k}s {v['existing']:,}" for k, v in preview.items())
+        )
     counts = d.get("counts") or {}
     for kind in ("created", "updated", "not_applied"):
         if counts.get(kind):

@@ -41,6 +41,7 @@ from ogcrm.pipeline.mapping import MappingError, generic_source, match_source
 from ogcrm.plugins import Registry, default_registry
 from ogcrm.services import audit
 from ogcrm.services.errors import InvalidInput, NotFound
+from ogcrm.services.merge import merge_preview
 
 #: Staged rows and issues are written this many at a time.
 STAGE_BATCH = 5_000
@@ -397,7 +398,8 @@ def describe(session: Session, dataset: Dataset) -> dict[str, Any]:
 
 
 def summary(session: Session, dataset_id: int) -> dict[str, Any]:
-    """The review summary: the dataset, and its issues by cleaner, column and severity."""
+    """The review summary: the dataset, its issues by cleaner, column and severity, and
+    while it awaits review what approving it would create and update (``preview``)."""
     dataset = session.get(Dataset, dataset_id)
     if dataset is None:
         raise NotFound(f"dataset {dataset_id} not found")
@@ -407,13 +409,16 @@ def summary(session: Session, dataset_id: int) -> dict[str, Any]:
         .group_by(CellIssue.cleaner, CellIssue.column, CellIssue.severity)
         .order_by(func.count().desc())
     ).all()
-    return {
+    out = {
         **describe(session, dataset),
         "issues": [
             {"cleaner": c, "column": col, "severity": str(sev), "count": n}
             for c, col, sev, n in grouped
         ],
     }
+    if dataset.state == DatasetState.AWAITING_REVIEW:
+        out["preview"] = merge_preview(session, dataset_id)
+    return out
 
 
 def list_datasets(session: Session, *, limit: int = 100) -> list[dict[str, Any]]:

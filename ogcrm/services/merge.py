@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import any_, bindparam, select, update
+from sqlalchemy import any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -619,6 +619,84 @@ def approve_and_merge(
         session, principal, "dataset.merge", entity="dataset", entity_id=dataset_id, **counts
     )
     return counts
+
+
+def merge_preview(session: Session, dataset_id: int) -> dict[str, dict[str, int]]:
+    """What approving a dataset would do, by natural key: how many organizations, wells
+    and permits are new and how many already exist (so would be updated where they
+    differ). Organizations are recognised here by agency operator number or exact
+    normalized name; the merge's fuzzier matching can only turn some ``new`` into
+    ``existing``."""
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None:
+        raise NotFound(f"dataset {dataset_id} not found")
+    agency = session.scalar(select(Source.agency).where(Source.id == dataset.source_id))
+    agency = (agency or "").lower()
+    mine = (
+        StagedRow.dataset_id == dataset_id,
+        StagedRow.outcome.in_([RowOutcome.CLEAN, RowOutcome.FIXED]),
+    )
+    cleaned = StagedRow.cleaned
+
+    def split(key: Any, target: Any, *where: Any) -> dict[str, int]:
+        keys = select(key.label("k")).where(*mine, key.is_not(None)).distinct().subquery()
+        total = session.scalar(select(func.count()).select_from(keys)) or 0
+        joined = keys.join(target.table, keys.c.k == target)
+        known = (
+            session.scalar(
+                select(func.count(func.distinct(keys.c.k))).select_from(joined).where(*where)
+            )
+            or 0
+        )
+        return {"new": total - known, "existing": known}
+
+    permit_number = func.upper(func.trim(cleaned["permit_number"].as_string()))
+    out = {
+        "well": split(cleaned["api10"].as_string(), Well.api10),
+        "permit": split(permit_number, Permit.permit_number, Permit.agency == agency),
+    }
+    operators = session.execute(
+        select(
+            cleaned["operator_number"].as_string(),
+            cleaned["operator_name_key"].as_string(),
+            cleaned["operator_name"].as_string(),
+        )
+        .where(*mine)
+        .distinct()
+    ).all()
+    found_ids: set[str] = set()
+    found_names: set[str] = set()
+    numbers = sorted({str(n).strip().upper() for n, _, _ in operators if n})
+    names = sorted({k or str(name).upper() for _, k, name in operators if k or name})
+    oi = OrganizationIdentifier
+    for start in range(0, len(numbers), 5000):
+        found_ids.update(
+            session.scalars(
+                select(oi.identifier).where(
+                    oi.agency == agency, oi.identifier.in_(numbers[start : start + 5000])
+                )
+            )
+        )
+    for start in range(0, len(names), 5000):
+        found_names.update(
+            session.scalars(
+                select(Organization.normalized_name).where(
+                    Organization.normalized_name.in_(names[start : start + 5000])
+                )
+            )
+        )
+    seen: dict[str, bool] = {}
+    for number, key, name in operators:
+        if not number and not name:
+            continue
+        ident = str(number).strip().upper() if number else None
+        normalized = key or (str(name).upper() if name else None)
+        who = ident or normalized or ""
+        known = (ident in found_ids) or (normalized in found_names)
+        seen[who] = seen.get(who, False) or known
+    existing = sum(seen.values())
+    out["organization"] = {"new": len(seen) - existing, "existing": existing}
+    return out
 
 
 def touched_organizations(session: Session, dataset_id: int) -> list[int]:

@@ -21,7 +21,7 @@ from ogcrm.db.models import (
 )
 from ogcrm.pipeline.contracts import SourceSpec
 from ogcrm.plugins import default_registry
-from ogcrm.services.datasets import process, receive
+from ogcrm.services.datasets import process, receive, summary
 from ogcrm.services.errors import InvalidInput
 from ogcrm.services.merge import approve_and_merge, reject, revert
 
@@ -183,6 +183,51 @@ def test_a_lower_ranked_source_never_overwrites_what_a_higher_ranked_one_set(
     with db.unit_of_work() as s:
         counts = approve_and_merge(s, P, _staged(db, high, tmp_path / "c", source="state-registry"))
     assert counts["updated"] == {"well": 1}
+
+
+def test_the_review_summary_says_what_approving_would_add_and_update(db, tmp_path):
+    header = "permit_number,Operator Name,Operator No,API #,County\n"
+    first = tmp_path / "v1.csv"
+    first.write_text(
+        header
+        + "P1,Acme Oil Co.,000123,42-003-00001,ANDREWS\n"
+        + "P2,Acme Oil Co.,000123,42-003-00002,ANDREWS\n"
+        + "P3,Bravo Energy LLC,000456,42-003-00003,ANDREWS\n"
+    )
+    ds1 = _staged(db, first, tmp_path / "a")
+    with db.read() as s:
+        preview = summary(s, ds1)["preview"]
+    assert preview == {
+        "well": {"new": 3, "existing": 0},
+        "permit": {"new": 3, "existing": 0},
+        "organization": {"new": 2, "existing": 0},
+    }
+    with db.unit_of_work() as s:
+        approve_and_merge(s, P, ds1)
+    second = tmp_path / "v2.csv"
+    second.write_text(
+        header
+        + "P2,Acme Oil Co.,000123,42-003-00002,MIDLAND\n"
+        + "P4,Charlie Petroleum Inc.,000789,42-003-00004,ANDREWS\n"
+    )
+    ds2 = _staged(db, second, tmp_path / "b")
+    with db.read() as s:
+        preview = summary(s, ds2)["preview"]
+    assert preview == {
+        "well": {"new": 1, "existing": 1},
+        "permit": {"new": 1, "existing": 1},
+        "organization": {"new": 1, "existing": 1},
+    }
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, P, ds2)
+    # the preview was right about what the merge did
+    assert {k: counts["created"][k] for k in ("well", "permit", "organization")} == {
+        "well": 1,
+        "permit": 1,
+        "organization": 1,
+    }
+    with db.read() as s:
+        assert "preview" not in summary(s, ds2)  # merged: the counts say what happened
 
 
 def test_quarantined_and_duplicate_rows_are_not_merged(db, tmp_path):
