@@ -240,6 +240,45 @@ def worker(ctx: click.Context, processes: int, threads: int) -> None:
     sys.exit(dramatiq_main(args))
 
 
+@main.command()
+@click.option(
+    "--lease",
+    type=int,
+    default=None,
+    help="Seconds a dataset may wait for its job before it is re-sent [OGCRM_JOB_LEASE].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def reconcile(ctx: click.Context, lease: int | None, as_json: bool) -> None:
+    """Send again the jobs of datasets that have waited too long (a lost message).
+
+    Workers and `ogcrm serve` do this every OGCRM_RECONCILE_EVERY seconds on their own;
+    this runs one pass now.
+    """
+    import datetime as dt
+
+    from ogcrm.jobs.broker import build_broker
+    from ogcrm.jobs.outbox import reconcile as reconcile_jobs
+
+    settings = _settings(ctx)
+    if not settings.uses_redis:
+        raise click.ClickException(
+            "without OGCRM_REDIS_URL jobs live inside `ogcrm serve`, which re-sends them itself"
+        )
+    db = open_database(ctx)
+    try:
+        seconds = settings.job_lease if lease is None else lease
+        resent = reconcile_jobs(db, build_broker(settings), lease=dt.timedelta(seconds=seconds))
+    finally:
+        db.dispose()
+    if as_json:
+        click.echo(json.dumps(resent))
+    else:
+        click.echo(
+            f"re-sent: process {resent['process'] or 'none'}, merge {resent['merge'] or 'none'}"
+        )
+
+
 # --------------------------------------------------------------------------- user
 
 

@@ -89,6 +89,11 @@ class Settings:
     #: job waiting many minutes (Bogdanp/dramatiq#64); tests shorten both.
     job_heartbeat_timeout_ms: int = 15_000
     job_maintenance_chance: int = 10_000
+    #: How often (seconds) job-working processes look for datasets whose job message was
+    #: lost (0 = never), and how long a dataset may wait for its job before it is
+    #: deemed lost (seconds). See ``ogcrm.jobs.reconciler``.
+    reconcile_every: int = 300
+    job_lease: int = 900
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -27,6 +27,23 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def worker_env(settings: Any, data_dir: Path, *, heartbeat_ms: int, **extra: str) -> dict[str, str]:
+    """What a test's `ogcrm worker` needs: the test's database, Redis, keys, and a broker
+    that notices a dead worker quickly."""
+    from tests.conftest import TEST_REDIS_URL, TEST_SECRET_KEY
+
+    return subprocess_env(
+        OGCRM_REDIS_URL=TEST_REDIS_URL,
+        OGCRM_DATABASE_URL=settings.database_url,
+        OGCRM_DATA_DIR=str(data_dir),
+        OGCRM_SECRET_KEY=TEST_SECRET_KEY,
+        OGCRM_INSTANCE_NAME=settings.instance_name,
+        OGCRM_JOB_HEARTBEAT_TIMEOUT_MS=str(heartbeat_ms),
+        OGCRM_JOB_MAINTENANCE_CHANCE="1000000",
+        **extra,
+    )
+
+
 def ogcrm_command(*args: str) -> list[str]:
     """The installed ``ogcrm`` console script of this interpreter's environment."""
     script = Path(sys.executable).with_name("ogcrm")

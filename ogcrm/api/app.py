@@ -31,6 +31,7 @@ from ogcrm.db.session import Database
 from ogcrm.events import build_bus
 from ogcrm.jobs.actors import use_database
 from ogcrm.jobs.broker import InProcessWorker, build_broker
+from ogcrm.jobs.reconciler import Reconciler
 from ogcrm.services.errors import AuthenticationFailed
 from ogcrm.services.health import check_health
 
@@ -113,11 +114,27 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
             if settings.uses_redis
             else InProcessWorker(broker, threads=settings.worker_threads)
         )
+        # the in-process queue starts empty: whatever it held before a restart is owed
+        reconciler = (
+            None
+            if settings.uses_redis
+            else Reconciler(
+                database,
+                broker,
+                every=settings.reconcile_every,
+                lease=dt.timedelta(seconds=settings.job_lease),
+                first_lease=dt.timedelta(0),
+            )
+        )
         if worker:
             worker.start()
+        if reconciler:
+            reconciler.start()
         try:
             yield
         finally:
+            if reconciler:
+                reconciler.stop()
             if worker:
                 worker.stop()
             if db is None:

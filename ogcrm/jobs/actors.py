@@ -189,6 +189,11 @@ def register(broker: dramatiq.Broker) -> None:
         )
 
 
+def database() -> Database:
+    """This process's database (for the reconciler of a worker process)."""
+    return _db()[0]
+
+
 def send(broker: dramatiq.Broker, job: str, *args: Any) -> None:
     """Enqueue a job by name (call after the transaction that made it necessary)."""
     broker.get_actor(job).send(*args)
