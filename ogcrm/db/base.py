@@ -70,6 +70,18 @@ def foreign_key(
     )
 
 
+def dataset_reference(*, nullable: bool = True, index: bool = False) -> Any:
+    """The dataset that wrote a row (its provenance), without a foreign key.
+
+    For the tables a million-row import fills: staged rows, cell issues, change records,
+    wells, permits, production. Datasets are never deleted (a trigger refuses it), so the
+    reference cannot dangle, and a key check per row was the largest single cost the
+    database paid for an import (COPY of 1,000,000 wells: 18.9 s with two foreign keys,
+    8.6 s without).
+    """
+    return mapped_column(BigIntPK, nullable=nullable, index=index)
+
+
 def enum_column(
     enum_cls: type[enum.StrEnum],
     *,

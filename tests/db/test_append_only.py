@@ -61,3 +61,37 @@ def test_appending_still_works(db: Database, rows):
         audit.record(s, system_principal("test"), "test.second")
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(AuditEvent)) == 2
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("DELETE FROM cell_issue", "append-only"),
+        ("UPDATE cell_issue SET original = 'tampered'", "append-only"),
+        ("DELETE FROM dataset", "never deleted"),
+        ("TRUNCATE dataset CASCADE", "never deleted"),
+    ],
+    ids=["issue-delete", "issue-update", "dataset-delete", "dataset-truncate"],
+)
+def test_datasets_and_their_cell_issues_stay(db: Database, tmp_path, statement, message):
+    """Staged rows, issues, change records and CRM rows point at their dataset without a
+    foreign key; that a dataset can never go is what keeps those references whole."""
+    if statement.startswith("TRUNCATE") and db.engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL's; SQLite has none (DELETE is covered)")
+    from ogcrm.db.models import CellIssue, Dataset
+    from ogcrm.services.datasets import process, receive
+
+    path = tmp_path / "permits.csv"
+    path.write_text("Operator Name,API #,Spud Date\nAcme  Oil Co.,42-003-12345,1/2/2024\n")
+    with db.unit_of_work() as s:
+        dataset_id = receive(s, system_principal("test"), path, data_dir=tmp_path).dataset_id
+    process(db, dataset_id, data_dir=tmp_path)
+    with db.read() as s:
+        issues = s.scalar(select(func.count()).select_from(CellIssue))
+    assert issues > 0
+    with pytest.raises(DBAPIError, match=message), db.unit_of_work() as s:
+        s.execute(text(statement))
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(CellIssue)) == issues
+        assert s.get(Dataset, dataset_id) is not None
+        assert s.scalar(select(func.count()).where(CellIssue.original == "tampered")) == 0

@@ -10,10 +10,26 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ogcrm.db.base import Base, IdMixin, TimestampMixin, enum_column, foreign_key
+from ogcrm.db.base import (
+    Base,
+    IdMixin,
+    TimestampMixin,
+    dataset_reference,
+    enum_column,
+    foreign_key,
+)
 from ogcrm.db.types import JSONType, utcnow
 
 
@@ -102,7 +118,7 @@ class CellIssue(IdMixin, Base):
     __tablename__ = "cell_issue"
     __table_args__ = (Index("ix_cell_issue_dataset_id_row_number", "dataset_id", "row_number"),)
 
-    dataset_id: Mapped[int] = foreign_key("dataset.id", ondelete="RESTRICT", index=False)
+    dataset_id: Mapped[int] = dataset_reference(nullable=False)
     #: The row as the reader numbers it in the file (a header line is row 1), the same
     #: number its errors use, so a person can open the file at that row.
     row_number: Mapped[int] = mapped_column(BigInteger)
@@ -135,10 +151,19 @@ class StagedRow(IdMixin, Base):
     __tablename__ = "staged_row"
     __table_args__ = (
         UniqueConstraint("dataset_id", "row_number"),
-        Index("ix_staged_row_dataset_id_outcome_row_number", "dataset_id", "outcome", "row_number"),
+        # reviewers page through the rows needing attention; clean rows (nearly all of
+        # them) are read in row order along the unique key, so they stay out of this one
+        Index(
+            "ix_staged_row_attention",
+            "dataset_id",
+            "outcome",
+            "row_number",
+            postgresql_where=text("outcome <> 'clean'"),
+            sqlite_where=text("outcome <> 'clean'"),
+        ),
     )
 
-    dataset_id: Mapped[int] = foreign_key("dataset.id", ondelete="RESTRICT", index=False)
+    dataset_id: Mapped[int] = dataset_reference(nullable=False)
     row_number: Mapped[int] = mapped_column(BigInteger)
     outcome: Mapped[RowOutcome] = enum_column(RowOutcome)
     cleaned: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -156,7 +181,7 @@ class ChangeRecord(IdMixin, Base):
         CheckConstraint("dataset_id IS NOT NULL OR user_id IS NOT NULL", name="has_author"),
     )
 
-    dataset_id: Mapped[int | None] = foreign_key("dataset.id", nullable=True, ondelete="RESTRICT")
+    dataset_id: Mapped[int | None] = dataset_reference(index=True)
     user_id: Mapped[int | None] = foreign_key("user.id", nullable=True, index=False)
     entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[int] = mapped_column(BigInteger)

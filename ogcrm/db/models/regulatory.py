@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ogcrm.db.base import Base, IdMixin, TimestampMixin, foreign_key
+from ogcrm.db.base import Base, IdMixin, TimestampMixin, dataset_reference, foreign_key
 
 # Portable "only digits" test: SQLite and PostgreSQL both have ltrim(string, characters).
 _DIGITS_ONLY = "ltrim({col}, '0123456789') = ''"
@@ -57,7 +57,7 @@ class Well(IdMixin, TimestampMixin, Base):
     well_type: Mapped[str | None] = mapped_column(String(32))
     spud_date: Mapped[dt.date | None] = mapped_column(index=True)
     completion_date: Mapped[dt.date | None]
-    dataset_id: Mapped[int | None] = foreign_key("dataset.id", nullable=True, index=False)
+    dataset_id: Mapped[int | None] = dataset_reference()
 
 
 class Permit(IdMixin, TimestampMixin, Base):
@@ -89,7 +89,7 @@ class Permit(IdMixin, TimestampMixin, Base):
     state: Mapped[str | None] = mapped_column(String(2))
     county: Mapped[str | None] = mapped_column(String(100))
     lease_name: Mapped[str | None] = mapped_column(String(200))
-    dataset_id: Mapped[int | None] = foreign_key("dataset.id", nullable=True, index=False)
+    dataset_id: Mapped[int | None] = dataset_reference()
 
 
 class ProductionReport(IdMixin, TimestampMixin, Base):
@@ -120,4 +120,4 @@ class ProductionReport(IdMixin, TimestampMixin, Base):
     gas_mcf: Mapped[float | None]
     water_bbl: Mapped[float | None]
     days_produced: Mapped[int | None]
-    dataset_id: Mapped[int | None] = foreign_key("dataset.id", nullable=True, index=False)
+    dataset_id: Mapped[int | None] = dataset_reference()
