@@ -131,6 +131,22 @@ def test_a_file_that_fails_to_parse_is_a_failed_dataset_and_touches_nothing(db, 
     assert _crm_counts(db) == (0, 0, 0)
 
 
+def test_a_fault_deep_in_a_file_leaves_nothing_staged(db, tmp_path):
+    """The bad row comes after whole chunks were staged (on PostgreSQL, while their COPY
+    is still open): the dataset fails naming the row, and none of its rows stay."""
+    path = tmp_path / "long.csv"
+    good = "".join(f"Operator {i},42{i % 500 + 1:03d}{i:05d}\n" for i in range(70_000))
+    path.write_text("operator,api\n" + good + "Bravo,4212345679,extra\n")
+    received = _import(db, path, tmp_path)
+    with db.read() as s:
+        dataset = s.get(Dataset, received.dataset_id)
+        assert s.scalar(select(func.count()).select_from(StagedRow)) == 0
+        assert s.scalar(select(func.count()).select_from(CellIssue)) == 0
+    assert dataset.state == DatasetState.FAILED
+    assert dataset.error == "long.csv, row 70002, column 3: has 3 fields, expected 2"
+    assert _crm_counts(db) == (0, 0, 0)
+
+
 def test_a_binary_file_is_a_failed_dataset_with_the_reason(db, tmp_path):
     path = tmp_path / "photo.csv"
     path.write_bytes(bytes(range(256)) * 64)
