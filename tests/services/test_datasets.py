@@ -107,6 +107,34 @@ def test_staged_rows_keep_cleaned_values_and_issues_the_originals(db, tmp_path, 
     assert row.cleaned["api10"].startswith("33") and row.cleaned["county"]
 
 
+def test_staged_values_come_back_exactly_whatever_characters_they_hold(db, tmp_path):
+    """Backslashes, quotes, tabs and non-ASCII letters survive staging (on PostgreSQL the
+    rows travel in COPY's text format, where a backslash is an escape)."""
+    names = ['Smith \\ Sons "Unit"', "Peña\tRanch", "C:\\temp\\N", "Ünit №5"]
+    path = tmp_path / "leases.csv"
+    path.write_text(
+        "Operator Name,API #,Lease Name\n"
+        + "".join(
+            f'Acme Oil Co.,42-003-{i:05d},"{name.replace(chr(34), chr(34) * 2)}"\n'
+            for i, name in enumerate(names, start=1)
+        ),
+        encoding="utf-8",
+    )
+    received = _import(db, path, tmp_path)
+    with db.read() as s:
+        staged = s.scalars(
+            select(StagedRow)
+            .where(StagedRow.dataset_id == received.dataset_id)
+            .order_by(StagedRow.row_number)
+        ).all()
+    assert [r.cleaned["lease_name"] for r in staged] == [
+        'Smith \\ Sons "Unit"',
+        "Peña Ranch",  # a tab inside a name is a blank (the whitespace cleaner)
+        "C:\\temp\\N",
+        "Ünit №5",
+    ]
+
+
 def test_the_same_bytes_again_change_nothing(db, tmp_path, shared_data):
     path = shared_data / "real" / "tx-rrc-drilling-permits-daf420.dat"
     first = _import(db, path, tmp_path)
