@@ -21,8 +21,12 @@ from ogcrm import hookimpl
 from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog, map_distinct_columns
 
 _EXCEL_RE = re.compile(r"\d(?:\.\d+)?[eE]\+?\d{1,2}|\d+\.0*")
-_NON_DIGITS = re.compile(r"\D+")
+_NON_DIGITS = re.compile(r"[^0-9]+")  # ASCII digits only: API numbers are stored as such
 _DROP_ASCII_NON_DIGITS = {c: None for c in range(128) if not chr(c).isdigit()}
+#: dashes and blanks between the parts of a written number (42-003-12345, 42 003 12345)
+_DASHES = r"[-\s]"
+#: 10, 12 or 14 digits: state, county, well (sidetrack, event)
+_WHOLE_API = r"[0-9]{10}(?:[0-9]{2}){0,2}"
 _PART_WIDTHS = {"api_state": 2, "api_county": 3, "api_well": 5, "api_sidetrack": 2}
 
 
@@ -109,9 +113,25 @@ class ApiNumberCleaner(Cleaner):
         *,
         state_implied: bool = False,
     ) -> tuple[pd.Series, pd.Series]:
+        # Most values are already whole numbers (dashed or not) of a known state and
+        # county: read those in bulk, and only the rest one distinct value at a time.
+        plain = raw.str.replace(_DASHES, "", regex=True)
+        common = plain.str.fullmatch(_WHOLE_API).fillna(False).astype(bool)
+        common &= plain.str[:2].isin(VALID_API_STATES) & (plain.str[2:5] != "000")
+        if state and not state_implied:  # Colorado: 10 digits without the state code
+            common &= ~((plain.str.len() == 10) & (plain.str[:2] != state))
+        rest = raw[~common]
         api10, api14, severity, message = map_distinct_columns(
-            raw, lambda v: read_api(str(v), state, state_implied=state_implied), 4
+            rest, lambda v: read_api(str(v), state, state_implied=state_implied), 4
         )
+        whole = plain[common]
+        width = whole.str.len()
+        api10 = pd.concat([whole.str[:10], api10]).reindex(raw.index)
+        api14 = pd.concat(
+            [whole.where(width == 14, (whole + "00").where(width == 12)), api14]
+        ).reindex(raw.index)
+        severity = severity.reindex(raw.index)
+        message = message.reindex(raw.index)
         for level in ("fixed", "error"):
             log.add(
                 severity == level, col, raw, api10 if level == "fixed" else None, level, message

@@ -6,6 +6,8 @@ import math
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ogcrm.pipeline.contracts import SourceSpec
 from ogcrm.pipeline.mapping import clean_context
@@ -77,6 +79,7 @@ class TestApiNumber:
             ("123", "TX", None, None, "error"),
             ("9912345678", None, None, None, "error"),
             ("4200012345", None, None, None, "error"),
+            ("42-003-1٣345", None, None, None, "error"),  # an Arabic-Indic digit
         ],
     )
     def test_shapes(self, raw, state, api10, api14, severity):
@@ -92,6 +95,33 @@ class TestApiNumber:
             "unknown API state code 99",
             "API county code 000 does not exist",
         ]
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        values=st.lists(
+            st.text(alphabet="0123456789-  .E٣", max_size=18)
+            | st.sampled_from(
+                ["42-003-12345", "0512345678", "05-123-45678-00", "3300012345", "42٣0312345"]
+            ),
+            min_size=1,
+            max_size=12,
+        ),
+        state=st.sampled_from([None, "TX", "CO", "ND"]),
+    )
+    def test_a_chunk_reads_every_value_as_read_api_does(self, values, state):
+        """The cleaner reads common shapes in bulk and the rest one by one: the same
+        result either way, value for value."""
+        from ogcrm_plugins.cleaners._reference import USPS_TO_API_STATE
+        from ogcrm_plugins.cleaners.api_number import read_api
+
+        out, issues = run("api_number", source_state=state, api=values)
+        code = USPS_TO_API_STATE.get(state or "")
+        for i, value in enumerate(values):
+            api10, api14, severity, _ = read_api(value, code)
+            row = i + 2
+            assert (out.api10[row], out.api14[row] if api10 else None) == (api10, api14), value
+            found = issues[issues.row == row].severity.tolist()
+            assert found == ([severity] if severity else []), value
 
     def test_new_mexico_split_parts_are_padded(self):
         out, issues = run(
