@@ -21,10 +21,11 @@ import datetime as dt
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -271,56 +272,89 @@ class _Merger:
         )
         self._changes = []
 
-    def _upsert(
+    def _upsert_frame(
         self,
-        entity: str,
-        found: dict[Any, Any],
-        key: Any,
-        base: dict[str, Any],
-        attrs: dict[str, Any],
-        owners: dict[tuple[int, str], Any],
-        row_number: int,
-        pending: dict[Any, _NewRow],
-    ) -> Any:
-        """Update an existing entity field by field, or queue its creation; the batch's
-        new rows are written together by :meth:`_write_created`."""
-        if key in pending:  # created earlier in this batch: later rows fill it in
-            pending[key].fill(attrs)
-            return pending[key]
-        row = found.get(key)
-        if row is None:
-            row = _NewRow(None, dict(base), row_number)
-            row.fill(attrs)
-            found[key] = pending[key] = row
-            return row
-        self._apply(entity, row, attrs, owners, row_number)
-        return row
+        model: Any,
+        keys: pd.Series,
+        attrs: pd.DataFrame,
+        existing: dict[Any, Any],
+        base: Callable[[Any], dict[str, Any]],
+    ) -> dict[Any, int]:
+        """Upsert one kind of entity for the batch; returns the id of every key.
 
-    def _write_created(self, model: Any, rows: Iterable[_NewRow]) -> None:
-        """Give the new rows their ids and write them (COPY on PostgreSQL), each with
-        a creation record: the provenance of all the fields it was created with. (Their
-        values then need no record of their own: a later change keeps them as
-        ``before``.)"""
-        rows = list(rows)
-        if not rows:
-            return
-        unnumbered = [r for r in rows if r.id is None]
-        for row, id_ in zip(unnumbered, self._ids[model].take(len(unnumbered)), strict=True):
-            row.id = id_
-        columns = ["id", *dict.fromkeys(c for row in rows for c in row.values)]
+        ``keys`` holds each row's natural key and ``attrs`` the fields each row gives
+        (``None`` where it gives nothing), both indexed by row number; ``existing`` the
+        stored entities by key. Stored entities are updated field by field, in file order,
+        as precedence allows. New ones are made from all their rows at once (each field
+        takes the last value a row gave it) and written together with ``base(key)``.
+        """
+        entity = model.__tablename__
+        ids = {key: row.id for key, row in existing.items()}
+        known = keys.map(ids.__contains__).astype(bool)
+        if known.any():
+            owners = self._owners(entity, {ids[k] for k in keys[known]})
+            for n, key, record in zip(
+                keys.index[known], keys[known], attrs[known].to_dict("records"), strict=True
+            ):
+                self._apply(entity, existing[key], record, owners, n)
+        fresh = keys[~known]
+        if fresh.empty:
+            return ids
+        codes, uniques = pd.factorize(fresh)
+        last = attrs[~known].groupby(codes, sort=False).last()
+        last = last.astype(object).where(last.notna(), None)
+        first_rows = fresh.index.to_series().groupby(codes, sort=False).first().tolist()
+        new_keys = list(uniques)
+        new_ids = self._ids[model].take(len(new_keys))
+        bases = [base(key) for key in new_keys]
+        columns = [*bases[0], *last.columns]
+        values = zip(
+            *([b[c] for b in bases] for c in bases[0]),
+            *(last[c].tolist() for c in last.columns),
+            strict=True,
+        )
+        self._insert_created(model, new_ids, columns, values, first_rows)
+        ids.update(zip(new_keys, new_ids, strict=True))
+        return ids
+
+    def _insert_created(
+        self,
+        model: Any,
+        ids: list[int],
+        columns: list[str],
+        values: Iterable[tuple[Any, ...]],
+        first_rows: list[int],
+    ) -> None:
+        """Write new rows (COPY on PostgreSQL), each with a creation record: the
+        provenance of all the fields it was created with. (Those values need no record of
+        their own: a later change keeps them as ``before``.)"""
         insert_rows(
             self.session,
             model.__table__,
-            columns,
-            ((row.id, *map(row.values.get, columns[1:])) for row in rows),
+            ["id", *columns],
+            ((id_, *row) for id_, row in zip(ids, values, strict=True)),
         )
         entity, now, dataset_id = model.__tablename__, self._now, self.dataset.id
         self._changes.extend(
-            (dataset_id, entity, row.id, CREATED, "null", "true", row.row_number, now)
-            for row in rows
+            (dataset_id, entity, id_, CREATED, "null", "true", n, now)
+            for id_, n in zip(ids, first_rows, strict=True)
         )
-        self.counts.changes += len(rows)
-        self.counts.created[entity] += len(rows)
+        self.counts.changes += len(ids)
+        self.counts.created[entity] += len(ids)
+
+    def _write_created(self, model: Any, rows: Iterable[_NewRow]) -> None:
+        """Write new rows whose ids were handed out as they were met (organizations)."""
+        rows = list(rows)
+        if not rows:
+            return
+        columns = list(dict.fromkeys(c for row in rows for c in row.values))
+        self._insert_created(
+            model,
+            [row.id for row in rows],
+            columns,
+            (tuple(map(row.values.get, columns)) for row in rows),
+            [row.row_number for row in rows],
+        )
 
     # ------------------------------------------------------------------ entities
 
@@ -406,102 +440,94 @@ class _Merger:
             self._new_identifiers,
         )
         self._new_orgs, self._new_identifiers = {}, []
-        wells = self._wells(values_of, org_ids)
-        self._permits(values_of, org_ids, wells)
+        frame = _frame(values_of)
+        operators = pd.Series(org_ids, dtype=object)
+        wells = self._wells(frame, operators)
+        self._permits(frame, operators, wells)
         self._production(values_of, org_ids, wells)
 
-    def _wells(
-        self, values_of: dict[int, dict[str, Any]], org_ids: dict[int, int | None]
-    ) -> dict[str, Well | _NewRow]:
-        wanted = {v["api10"] for v in values_of.values() if v.get("api10")}
-        if not wanted:
+    def _attrs(self, rows: pd.DataFrame, fields: dict[str, str]) -> pd.DataFrame:
+        """The model attributes the rows give (dates as dates), with the source's state
+        where the file has no state column."""
+        attrs = pd.DataFrame(
+            {
+                attr: rows[f].map(lambda v, a=attr: _value(a, v)) if attr in _DATES else rows[f]
+                for f, attr in fields.items()
+                if f in rows.columns
+            },
+            index=rows.index,
+            dtype=object,
+        )
+        if "state" not in attrs.columns and self.source_state:
+            attrs["state"] = self.source_state
+        return attrs
+
+    def _wells(self, frame: pd.DataFrame, operators: pd.Series) -> dict[str, int]:
+        if "api10" not in frame.columns:
             return {}
+        rows = frame[frame["api10"].map(bool)]
+        if rows.empty:
+            return {}
+        keys = rows["api10"]
         existing = {
             w.api10: w
-            for w in self.session.scalars(select(Well).where(self._in(Well.api10, wanted)))
+            for w in self.session.scalars(select(Well).where(self._in(Well.api10, set(keys))))
         }
-        owners = self._owners("well", [w.id for w in existing.values()])
-        pending: dict[Any, _NewRow] = {}
-        for n, v in values_of.items():
-            api10 = v.get("api10")
-            if not api10:
-                continue
-            attrs = {a: _value(a, v.get(f)) for f, a in WELL_FIELDS.items() if f in v}
-            if "state" not in attrs and self.source_state:
-                attrs["state"] = self.source_state
-            attrs["operator_id"] = org_ids.get(n)
-            self._upsert(
-                "well",
-                existing,
-                api10,
-                {"api10": api10, "dataset_id": self.dataset.id},
-                attrs,
-                owners,
-                n,
-                pending,
-            )
-        self._write_created(Well, pending.values())
-        return existing
+        attrs = self._attrs(rows, WELL_FIELDS)
+        attrs["operator_id"] = operators.reindex(rows.index)
+        return self._upsert_frame(
+            Well,
+            keys,
+            attrs,
+            existing,
+            lambda api10: {"api10": api10, "dataset_id": self.dataset.id},
+        )
 
-    def _permits(
-        self,
-        values_of: dict[int, dict[str, Any]],
-        org_ids: dict[int, int | None],
-        wells: dict[str, Well | _NewRow],
-    ) -> None:
-        agency = self.source.agency.lower()
-        wanted = {
-            str(v["permit_number"]).strip().upper()
-            for v in values_of.values()
-            if v.get("permit_number")
-        }
-        if not wanted:
+    def _permits(self, frame: pd.DataFrame, operators: pd.Series, wells: dict[str, int]) -> None:
+        if "permit_number" not in frame.columns:
             return
+        rows = frame[frame["permit_number"].map(bool)]
+        if rows.empty:
+            return
+        agency = self.source.agency.lower()
+        keys = rows["permit_number"].map(lambda v: str(v).strip().upper())
         existing = {
             p.permit_number: p
             for p in self.session.scalars(
                 select(Permit).where(
-                    Permit.agency == agency, self._in(Permit.permit_number, wanted)
+                    Permit.agency == agency, self._in(Permit.permit_number, set(keys))
                 )
             )
         }
-        owners = self._owners("permit", [p.id for p in existing.values()])
-        pending: dict[Any, _NewRow] = {}
-        for n, v in values_of.items():
-            if not v.get("permit_number"):
-                continue
-            number = str(v["permit_number"]).strip().upper()
-            attrs = {a: _value(a, v.get(f)) for f, a in PERMIT_FIELDS.items() if f in v}
-            if "state" not in attrs and self.source_state:
-                attrs["state"] = self.source_state
-            attrs["operator_id"] = org_ids.get(n)
-            well = wells.get(v.get("api10") or "")
-            attrs["well_id"] = well.id if well is not None else None
-            self._upsert(
-                "permit",
-                existing,
-                number,
-                {"agency": agency, "permit_number": number, "dataset_id": self.dataset.id},
-                attrs,
-                owners,
-                n,
-                pending,
-            )
-        self._write_created(Permit, pending.values())
+        attrs = self._attrs(rows, PERMIT_FIELDS)
+        attrs["operator_id"] = operators.reindex(rows.index)
+        api10 = rows["api10"] if "api10" in rows.columns else pd.Series(None, index=rows.index)
+        attrs["well_id"] = api10.map(lambda a: wells.get(a or ""))
+        self._upsert_frame(
+            Permit,
+            keys,
+            attrs,
+            existing,
+            lambda number: {
+                "agency": agency,
+                "permit_number": number,
+                "dataset_id": self.dataset.id,
+            },
+        )
 
     def _production(
         self,
         values_of: dict[int, dict[str, Any]],
         org_ids: dict[int, int | None],
-        wells: dict[str, Well | _NewRow],
+        wells: dict[str, int],
     ) -> None:
         # rows of one (well, month) are folded together: a report per product (NM)
         # becomes one report with oil, gas and water
         merged: dict[tuple[int, dt.date], tuple[int, dict[str, Any]]] = {}
         for n, v in values_of.items():
             month = v.get("production_month")
-            well = wells.get(v.get("api10") or "")
-            if not month or well is None:
+            well_id = wells.get(v.get("api10") or "")
+            if not month or well_id is None:
                 continue
             attrs: dict[str, Any] = {}
             for f in ("oil_bbl", "gas_mcf", "water_bbl", "days_produced"):
@@ -511,37 +537,50 @@ class _Merger:
             if product and v.get("product_volume") is not None:
                 attrs[product] = v["product_volume"]
             attrs["operator_id"] = org_ids.get(n)
-            key = (well.id, _value("month", month))
+            key = (well_id, _value("month", month))
             previous = merged.get(key, (n, {}))[1]
             merged[key] = (n, {**previous, **{k: x for k, x in attrs.items() if x is not None}})
         if not merged:
             return
-        well_ids = {k[0] for k in merged}
         existing = {
             (r.well_id, r.month): r
             for r in self.session.scalars(
-                select(ProductionReport).where(self._in(ProductionReport.well_id, well_ids))
+                select(ProductionReport).where(
+                    self._in(ProductionReport.well_id, {k[0] for k in merged})
+                )
             )
         }
-        owners = self._owners("production_report", [r.id for r in existing.values()])
-        pending: dict[Any, _NewRow] = {}
-        for (well_id, month), (n, attrs) in merged.items():
-            self._upsert(
-                "production_report",
-                existing,
-                (well_id, month),
-                {
-                    "well_id": well_id,
-                    "month": month,
-                    "agency": self.source.agency.lower(),
-                    "dataset_id": self.dataset.id,
-                },
-                attrs,
-                owners,
-                n,
-                pending,
+        index = [n for n, _ in merged.values()]
+        agency = self.source.agency.lower()
+        self._upsert_frame(
+            ProductionReport,
+            pd.Series(list(merged), index=index, dtype=object),
+            _frame(dict(zip(index, (attrs for _, attrs in merged.values()), strict=True))),
+            existing,
+            lambda key: {
+                "well_id": key[0],
+                "month": key[1],
+                "agency": agency,
+                "dataset_id": self.dataset.id,
+            },
+        )
+
+
+def _frame(values_of: dict[int, dict[str, Any]]) -> pd.DataFrame:
+    """Rows of values as a frame indexed by row number, every column of Python objects
+    (``None`` where a row has no value; integers stay integers)."""
+    columns = dict.fromkeys(c for values in values_of.values() for c in values)
+    index = list(values_of)
+    return pd.DataFrame(
+        {
+            c: pd.Series(
+                [values.get(c) for values in values_of.values()], index=index, dtype=object
             )
-        self._write_created(ProductionReport, pending.values())
+            for c in columns
+        },
+        index=index,
+        dtype=object,
+    )
 
 
 def _transition(

@@ -73,6 +73,35 @@ def test_production_rows_fold_into_monthly_reports(db, tmp_path, shared_data):
     assert (report.gas_mcf, report.oil_bbl) == (53612.0, 75262.0)
 
 
+def test_rows_of_one_new_well_fill_it_in_together(db, tmp_path):
+    """A well named by several rows of one file is created once, from all of them: each
+    field takes the last value a row gave it; its creation record names the first row."""
+    path = tmp_path / "wells.csv"
+    path.write_text(
+        "Operator Name,API #,County,Spud Date,Well Name\n"
+        "Acme Oil Co.,42-003-12345,ANDREWS,,FIRST\n"
+        "Acme Oil Co.,42-003-12345,,1/2/2024,\n"
+        "Acme Oil Co.,42-003-99999,MIDLAND,,OTHER\n"
+        "Bravo Energy LLC,42-003-12345,,,LAST\n"
+    )
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, P, _staged(db, path, tmp_path))
+    assert counts["created"]["well"] == 2
+    with db.read() as s:
+        well = s.scalars(select(Well).where(Well.api10 == "4200312345")).one()
+        bravo = s.scalars(select(Organization).where(Organization.name == "Bravo Energy LLC")).one()
+        created = s.scalars(
+            select(ChangeRecord).where(
+                ChangeRecord.entity == "well",
+                ChangeRecord.entity_id == well.id,
+                ChangeRecord.field == "__created__",
+            )
+        ).one()
+    assert (well.county, str(well.spud_date), well.name) == ("Andrews", "2024-01-02", "LAST")
+    assert well.operator_id == bravo.id  # the last row's operator
+    assert created.row_number == 2  # the file's first data row
+
+
 def test_a_changed_file_records_only_what_changed_and_revert_undoes_it(db, tmp_path):
     first = tmp_path / "v1.csv"
     first.write_text(
