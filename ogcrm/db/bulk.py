@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Table, func, select, text
+from sqlalchemy import JSON, Table, func, select
 from sqlalchemy.orm import Session
 
 #: rows per ``executemany`` on SQLite (one prepared statement, many parameter sets)
@@ -135,14 +135,13 @@ class IdPool:
             start, self._next = self._next, self._next + count
             return list(range(start, start + count))
         if len(self._free) < count:
-            self._free.extend(
-                self.session.scalars(
-                    text(
-                        "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-                        "FROM generate_series(1, :count)"
-                    ),
-                    {"table": self.table.name, "count": max(count - len(self._free), self.block)},
+            # beneath the ORM: thousands of integers, fetched as plainly as possible
+            raw = self.session.connection().connection.driver_connection
+            with raw.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    (self.table.name, max(count - len(self._free), self.block)),
                 )
-            )
+                self._free.extend(row[0] for row in cursor.fetchall())
         taken, self._free = self._free[:count], self._free[count:]
         return taken

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import any_, bindparam, func, select, update
+from sqlalchemy import Text, any_, bindparam, cast, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -569,18 +569,8 @@ class _Merger:
 def _frame(values_of: dict[int, dict[str, Any]]) -> pd.DataFrame:
     """Rows of values as a frame indexed by row number, every column of Python objects
     (``None`` where a row has no value; integers stay integers)."""
-    columns = dict.fromkeys(c for values in values_of.values() for c in values)
-    index = list(values_of)
-    return pd.DataFrame(
-        {
-            c: pd.Series(
-                [values.get(c) for values in values_of.values()], index=index, dtype=object
-            )
-            for c in columns
-        },
-        index=index,
-        dtype=object,
-    )
+    frame = pd.DataFrame(list(values_of.values()), index=list(values_of), dtype=object)
+    return frame.where(frame.notna(), None)
 
 
 def _transition(
@@ -628,7 +618,7 @@ def approve_and_merge(
         # walks the (dataset_id, row_number) key in order; filtering on outcome in SQL
         # would make PostgreSQL sort what remains of the dataset for every batch
         page = session.execute(
-            select(StagedRow.row_number, StagedRow.outcome, StagedRow.cleaned)
+            select(StagedRow.row_number, StagedRow.outcome, cast(StagedRow.cleaned, Text))
             .where(StagedRow.dataset_id == dataset_id, StagedRow.row_number > last)
             .order_by(StagedRow.row_number)
             .limit(MERGE_BATCH)
@@ -636,9 +626,12 @@ def approve_and_merge(
         if not page:
             break
         last = page[-1].row_number
-        rows = {r.row_number: r.cleaned for r in page if r.outcome in mergeable}
-        if not rows:
+        mergeable_rows = [r for r in page if r.outcome in mergeable]
+        if not mergeable_rows:
             continue
+        # one parse of the page's JSON, not one per row
+        cleaned = json.loads("[" + ",".join(r[2] for r in mergeable_rows) + "]")
+        rows = dict(zip((r.row_number for r in mergeable_rows), cleaned, strict=True))
         merger.merge_batch(rows)
         session.flush()
         merger.write_changes()
