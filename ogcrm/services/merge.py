@@ -4,9 +4,14 @@ A merge is one transaction: it flips the dataset ``merging -> merged`` together 
 every upsert, so a crash leaves either all of it or none. Entities are matched by their
 natural keys (API-10 for wells, agency + permit number, well + month for production;
 organizations by operator id, remembered decisions, then name), and every field the
-merge sets or changes gets a :class:`~ogcrm.db.models.ChangeRecord` (entity, field,
-before, after, dataset, source row): the provenance of every stored value, and what
-revert inverts.
+merge changes gets a :class:`~ogcrm.db.models.ChangeRecord` (entity, field, before,
+after, dataset, source row); an entity it creates gets one creation record, which
+stands for the values it was created with. Together they are the provenance of every
+stored value, and what revert inverts.
+
+Speed: a million-row dataset is merged batch by batch, each batch read as one frame; new
+entities are built with a group-by per kind, given ids reserved in advance and written
+with COPY; only entities already stored are compared field by field.
 
 Precedence: a value a person set is never overwritten by an import, and a value set by
 a higher-ranked source is never overwritten by a lower-ranked one. What was not applied
@@ -127,12 +132,12 @@ def _jsonable(value: Any) -> Any:
 
 
 class _NewRow:
-    """A row this merge creates: its reserved id and its column values, written in bulk
-    with the rest of its batch rather than as one ORM object and ``INSERT`` each."""
+    """An organization this merge creates: its id, handed out when first met (later rows
+    and the matcher refer to it), and its values, written with the rest of its batch."""
 
     __slots__ = ("id", "row_number", "values")
 
-    def __init__(self, id_: int | None, values: dict[str, Any], row_number: int) -> None:
+    def __init__(self, id_: int, values: dict[str, Any], row_number: int) -> None:
         self.id = id_
         self.values = values
         self.row_number = row_number
