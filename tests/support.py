@@ -44,6 +44,18 @@ def worker_env(settings: Any, data_dir: Path, *, heartbeat_ms: int, **extra: str
     )
 
 
+def spawn_worker(env: dict[str, str]) -> subprocess.Popen:
+    """A real `ogcrm worker` (one process, one thread) in its own process group, so a
+    test can kill it and its children with ``os.killpg``."""
+    return subprocess.Popen(
+        ogcrm_command("worker", "--processes", "1", "--threads", "1"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def ogcrm_command(*args: str) -> list[str]:
     """The installed ``ogcrm`` console script of this interpreter's environment."""
     script = Path(sys.executable).with_name("ogcrm")

@@ -109,34 +109,29 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        worker = (
-            None
+        # embedded set-up: the jobs run here, and since the in-process queue starts
+        # empty, whatever it held before a restart is re-sent at once
+        background: list[InProcessWorker | Reconciler] = (
+            []
             if settings.uses_redis
-            else InProcessWorker(broker, threads=settings.worker_threads)
+            else [
+                InProcessWorker(broker, threads=settings.worker_threads),
+                Reconciler(
+                    database,
+                    broker,
+                    every=settings.reconcile_every,
+                    lease=dt.timedelta(seconds=settings.job_lease),
+                    first_lease=dt.timedelta(0),
+                ),
+            ]
         )
-        # the in-process queue starts empty: whatever it held before a restart is owed
-        reconciler = (
-            None
-            if settings.uses_redis
-            else Reconciler(
-                database,
-                broker,
-                every=settings.reconcile_every,
-                lease=dt.timedelta(seconds=settings.job_lease),
-                first_lease=dt.timedelta(0),
-            )
-        )
-        if worker:
-            worker.start()
-        if reconciler:
-            reconciler.start()
+        for part in background:
+            part.start()
         try:
             yield
         finally:
-            if reconciler:
-                reconciler.stop()
-            if worker:
-                worker.stop()
+            for part in reversed(background):
+                part.stop()
             if db is None:
                 database.dispose()
 

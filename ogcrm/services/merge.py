@@ -368,8 +368,8 @@ class _Merger:
         number = values.get("operator_number")
         if not name and not number:
             return None
-        key = values.get("operator_name_key") or (str(name).upper() if name else None)
-        ident = (self.source.agency.lower(), str(number).strip().upper()) if number else None
+        number_key, key = _operator(number, values.get("operator_name_key"), name)
+        ident = (self.source.agency.lower(), number_key) if number_key else None
         memo = (key or "", ident[1] if ident else None)
         if memo in self._orgs:
             return self._orgs[memo]
@@ -701,39 +701,36 @@ def merge_preview(session: Session, dataset_id: int) -> dict[str, dict[str, int]
         .where(*mine)
         .distinct()
     ).all()
-    found_ids: set[str] = set()
-    found_names: set[str] = set()
-    numbers = sorted({str(n).strip().upper() for n, _, _ in operators if n})
-    names = sorted({k or str(name).upper() for _, k, name in operators if k or name})
+    identities = [_operator(*row) for row in operators if row[0] or row[2]]
     oi = OrganizationIdentifier
-    for start in range(0, len(numbers), 5000):
-        found_ids.update(
-            session.scalars(
-                select(oi.identifier).where(
-                    oi.agency == agency, oi.identifier.in_(numbers[start : start + 5000])
-                )
-            )
-        )
-    for start in range(0, len(names), 5000):
-        found_names.update(
-            session.scalars(
-                select(Organization.normalized_name).where(
-                    Organization.normalized_name.in_(names[start : start + 5000])
-                )
-            )
-        )
+    found_ids = _stored(
+        session, oi.identifier, {i for i, _ in identities if i}, oi.agency == agency
+    )
+    found_names = _stored(session, Organization.normalized_name, {k for _, k in identities if k})
     seen: dict[str, bool] = {}
-    for number, key, name in operators:
-        if not number and not name:
-            continue
-        ident = str(number).strip().upper() if number else None
-        normalized = key or (str(name).upper() if name else None)
+    for ident, normalized in identities:
         who = ident or normalized or ""
-        known = (ident in found_ids) or (normalized in found_names)
-        seen[who] = seen.get(who, False) or known
+        seen[who] = seen.get(who, False) or ident in found_ids or normalized in found_names
     existing = sum(seen.values())
     out["organization"] = {"new": len(seen) - existing, "existing": existing}
     return out
+
+
+def _operator(number: Any, name_key: Any, name: Any) -> tuple[str | None, str | None]:
+    """An operator as a row names it: (agency operator number, normalized name)."""
+    ident = str(number).strip().upper() if number else None
+    return ident, name_key or (str(name).upper() if name else None)
+
+
+def _stored(session: Session, column: Any, values: set[Any], *where: Any) -> set[Any]:
+    """Which of ``values`` are stored in ``column`` (asked 5,000 at a time)."""
+    wanted = sorted(values)
+    found: set[Any] = set()
+    for start in range(0, len(wanted), 5000):
+        found.update(
+            session.scalars(select(column).where(*where, column.in_(wanted[start : start + 5000])))
+        )
+    return found
 
 
 def touched_organizations(session: Session, dataset_id: int) -> list[int]:

@@ -22,7 +22,7 @@ from ogcrm.jobs.broker import build_broker
 from ogcrm.services.datasets import process, receive
 from ogcrm.services.merge import approve_and_merge
 from tests.conftest import TEST_REDIS_URL
-from tests.support import ogcrm_command, worker_env
+from tests.support import spawn_worker, worker_env
 
 P = system_principal("test")
 ROWS = 3_000
@@ -112,13 +112,7 @@ def test_worker_killed_mid_merge_then_the_redelivered_job_merges_once(db, settin
     broker = build_broker(replace(settings, redis_url=TEST_REDIS_URL))
 
     def start_worker(**extra: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            ogcrm_command("worker", "--processes", "1", "--threads", "1"),
-            env={**env, **extra},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        return spawn_worker({**env, **extra})
 
     # the first worker holds still after writing the batch, inside the merge's transaction
     first = start_worker(OGCRM_FAILPOINT="merge.after_batch:sleep=30")
@@ -181,13 +175,7 @@ def test_a_merge_that_kills_its_worker_every_time_is_given_up(db, settings, tmp_
     deadline = time.monotonic() + 120
     while _counts(db, dataset_id)[3] != DatasetState.FAILED and time.monotonic() < deadline:
         starts += 1
-        worker = subprocess.Popen(
-            ogcrm_command("worker", "--processes", "1", "--threads", "1"),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        worker = spawn_worker(env)
         try:
             until = time.monotonic() + 20
             while worker.poll() is None and time.monotonic() < until:

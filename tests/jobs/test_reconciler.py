@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import signal
-import subprocess
 import time
 from dataclasses import replace
 
@@ -24,7 +23,7 @@ from ogcrm.jobs.broker import build_broker
 from ogcrm.jobs.reconciler import Reconciler, redis_lock
 from ogcrm.services.datasets import receive
 from tests.conftest import TEST_REDIS_URL
-from tests.support import ogcrm_command, worker_env
+from tests.support import spawn_worker, worker_env
 
 
 def _received_without_a_job(db: Database, tmp_path) -> int:
@@ -59,13 +58,7 @@ def test_a_worker_re_sends_a_lost_job_on_its_own(db, settings, tmp_path):
     env = worker_env(
         settings, tmp_path, heartbeat_ms=2000, OGCRM_RECONCILE_EVERY="1", OGCRM_JOB_LEASE="0"
     )
-    worker = subprocess.Popen(
-        ogcrm_command("worker", "--processes", "1", "--threads", "1"),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    worker = spawn_worker(env)
     try:
         state = _wait_for(db, dataset_id, DatasetState.AWAITING_REVIEW, 60)
     finally:
