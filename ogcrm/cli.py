@@ -243,7 +243,7 @@ def worker(ctx: click.Context, processes: int, threads: int) -> None:
 @main.command()
 @click.option(
     "--lease",
-    type=int,
+    type=click.IntRange(min=0),
     default=None,
     help="Seconds a dataset may wait for its job before it is re-sent [OGCRM_JOB_LEASE].",
 )

@@ -100,6 +100,11 @@ class Settings:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'ogcrm.db'}")
         if self.max_page_size < 1:
             raise ConfigError(f"{PREFIX}MAX_PAGE_SIZE must be at least 1, not {self.max_page_size}")
+        for name in ("reconcile_every", "job_lease"):
+            if getattr(self, name) < 0:
+                raise ConfigError(
+                    f"{PREFIX}{name.upper()} is seconds and cannot be negative, not {getattr(self, name)}"
+                )
 
     @classmethod
     def from_env(

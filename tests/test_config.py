@@ -56,6 +56,8 @@ class TestEnvironment:
             ("OGCRM_DEBUG", "maybe", "OGCRM_DEBUG='maybe' is not a boolean"),
             ("OGCRM_MAX_PAGE_SIZE", "lots", "OGCRM_MAX_PAGE_SIZE='lots' is not an integer"),
             ("OGCRM_MAX_PAGE_SIZE", "0", "OGCRM_MAX_PAGE_SIZE must be at least 1"),
+            ("OGCRM_JOB_LEASE", "-1", "OGCRM_JOB_LEASE is seconds and cannot be negative"),
+            ("OGCRM_RECONCILE_EVERY", "soon", "OGCRM_RECONCILE_EVERY='soon' is not an integer"),
         ],
     )
     def test_a_bad_value_names_the_variable(self, tmp_path: Path, variable, value, message):

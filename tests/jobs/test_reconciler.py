@@ -81,6 +81,13 @@ def test_one_process_per_interval_reconciles(db, settings):
     broker.client.delete(f"{settings.instance_name}:reconciler")
 
 
+def test_reconcile_command_refuses_a_negative_lease(settings, monkeypatch):
+    monkeypatch.setenv("OGCRM_DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(main, ["reconcile", "--lease", "-5"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--lease'" in result.output
+
+
 def test_reconcile_command_needs_redis(settings, monkeypatch):
     monkeypatch.setenv("OGCRM_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("OGCRM_REDIS_URL", "")
