@@ -12,10 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-from collections.abc import Callable, Iterable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import JSON, Table, func, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 #: rows per ``executemany`` on SQLite (one prepared statement, many parameter sets)
@@ -35,21 +41,114 @@ def bulk_write(
     connection = session.connection()
     raw = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        _copy_rows(raw, connection.dialect, table, columns, rows)
         return
     marks = ", ".join("?" for _ in columns)
     statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - names come from the models, never from input
     cursor = raw.cursor()
     try:
-        for start in range(0, len(rows), SQLITE_BATCH):
-            cursor.executemany(statement, rows[start : start + SQLITE_BATCH])
+        with _driver_errors(connection.dialect, statement):
+            for start in range(0, len(rows), SQLITE_BATCH):
+                cursor.executemany(statement, rows[start : start + SQLITE_BATCH])
     finally:
         cursor.close()
+
+
+def _copy_rows(
+    raw: Any, dialect: Dialect, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """``COPY table FROM STDIN`` on a psycopg connection."""
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with (
+        _driver_errors(dialect, statement),
+        raw.cursor() as cursor,
+        cursor.copy(statement) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+@contextmanager
+def _driver_errors(dialect: Dialect, statement: str) -> Iterator[None]:
+    """Raise the driver's errors as SQLAlchemy's, as if the ORM had run the statement:
+    callers (the jobs' retry policy above all) tell a dropped connection
+    (``OperationalError``) from bad data the same way whichever path wrote the rows."""
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            statement, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from exc
+
+
+class WriteBehind:
+    """Bulk writes done by a second thread while the caller prepares the next batch.
+
+    On PostgreSQL the server takes in a ``COPY`` in its own process; done inline, the
+    caller waits for it before cleaning the next chunk, so one of the two cores idles
+    at any moment. Here the caller queues the rows and goes on; a writer thread runs
+    the COPYs, in order, on the session's connection, which the caller must leave alone
+    until the block ends. At most ``depth`` batches wait, which bounds the memory.
+
+    On SQLite (and with ``enabled=False``) rows are written inline, as ``bulk_write``
+    does. A failed write is raised in the caller at its next ``write`` or at the end
+    of the block; a failure in the caller stops the writer before it is re-raised, so
+    the transaction is rolled back with nothing written behind its back.
+    """
+
+    _DONE = object()
+
+    def __init__(self, session: Session, *, depth: int = 2, enabled: bool = True) -> None:
+        self.session = session
+        connection = session.connection()
+        self._raw = connection.connection.driver_connection
+        self._dialect = connection.dialect
+        self._threaded = enabled and connection.dialect.name == "postgresql"
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._abandoned = False
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> WriteBehind:
+        if self._threaded:
+            self._thread = threading.Thread(target=self._run, name="ogcrm-copy", daemon=True)
+            self._thread.start()
+        return self
+
+    def write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if not self._threaded:
+            bulk_write(self.session, table, columns, rows)
+            return
+        self._raise_failure()
+        self._queue.put((table, columns, rows))
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not self._DONE:
+            if self._error is None and not self._abandoned:  # else only drain the queue
+                try:
+                    _copy_rows(self._raw, self._dialect, *item)
+                except BaseException as exc:  # handed to the caller's thread
+                    self._error = exc
+
+    def _raise_failure(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._thread is None:
+            return
+        self._abandoned = exc is not None
+        self._queue.put(self._DONE)
+        self._thread.join()
+        if exc is None:
+            self._raise_failure()
 
 
 def insert_rows(

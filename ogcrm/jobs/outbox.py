@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Any
 
 import dramatiq
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from ogcrm.db.models import Dataset, DatasetState
@@ -51,8 +51,6 @@ def request_processing(session: Session, broker: dramatiq.Broker, dataset_id: in
 
 def approve(session: Session, broker: dramatiq.Broker, principal: Any, dataset_id: int) -> None:
     """Record a person's approval and have the merge job run once it is committed."""
-    from sqlalchemy import update
-
     from ogcrm.services.errors import InvalidInput
 
     moved = session.execute(
@@ -73,9 +71,16 @@ def reconcile(
     db: Database, broker: dramatiq.Broker, *, lease: dt.timedelta
 ) -> dict[str, list[int]]:
     """Re-send the jobs of datasets that have waited longer than ``lease``: received but
-    never processed, or approved but never merged. Safe to run any time: the jobs'
+    never processed, processing for longer than a lease (its worker died: moved back to
+    received first), or approved but never merged. Safe to run any time: the jobs'
     guarded state transitions make a duplicate a no-op."""
     cutoff = utcnow() - lease
+    with db.unit_of_work() as session:
+        session.execute(
+            update(Dataset)
+            .where(Dataset.state == DatasetState.PROCESSING, Dataset.started_at < cutoff)
+            .values(state=DatasetState.RECEIVED)
+        )
     with db.read() as session:
         to_process = list(
             session.scalars(

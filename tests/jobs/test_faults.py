@@ -1,5 +1,6 @@
-"""Faults in the middle of a merge: the connection dropped by the server. The merge is one
-transaction, so nothing of it stays, and the retried job completes with exact totals."""
+"""Faults in the middle of an import or a merge: the connection dropped by the server, the
+worker killed. Each is one transaction, so nothing of it stays, and the retried job
+completes with exact totals."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -15,9 +17,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from ogcrm.auth.principal import system_principal
-from ogcrm.db.models import ChangeRecord, Dataset, DatasetState, Permit, Well
+from ogcrm.db.models import ChangeRecord, Dataset, DatasetState, Permit, StagedRow, Well
 from ogcrm.db.session import Database
 from ogcrm.jobs import actors
+from ogcrm.jobs.actors import _retry_when
 from ogcrm.jobs.broker import build_broker
 from ogcrm.services.datasets import process, receive
 from ogcrm.services.merge import approve_and_merge
@@ -28,15 +31,20 @@ P = system_principal("test")
 ROWS = 3_000
 
 
-def _staged(db: Database, tmp_path, rows: int) -> int:
-    """A processed dataset of ``rows`` permits from 40 operators, awaiting review."""
+def _received(db: Database, tmp_path, rows: int) -> int:
+    """A received dataset of ``rows`` permits from 40 operators."""
     path = tmp_path / "permits.csv"
     path.write_text(
         "permit_number,Operator Name,API #\n"
         + "".join(f"P{i},Operator {i % 40} LLC,42-003-{i:05d}\n" for i in range(1, rows + 1))
     )
     with db.unit_of_work() as s:
-        dataset_id = receive(s, P, path, data_dir=tmp_path).dataset_id
+        return receive(s, P, path, data_dir=tmp_path).dataset_id
+
+
+def _staged(db: Database, tmp_path, rows: int) -> int:
+    """The same, processed: awaiting review."""
+    dataset_id = _received(db, tmp_path, rows)
     process(db, dataset_id, data_dir=tmp_path)
     return dataset_id
 
@@ -51,6 +59,42 @@ def _counts(db: Database, dataset_id: int) -> tuple[int, int, int, DatasetState]
         )
 
 
+def _cut_connection_during(
+    db: Database, settings, work: Callable[[Database], object], name: str
+) -> tuple[int, list[BaseException]]:
+    """Run ``work`` on a connection of its own (named ``name``) in a thread, terminate
+    that connection while it is inside its transaction (paused at a failpoint), and
+    return how many backends were ended and what ``work`` raised."""
+    worker_db = Database(replace(settings), application_name=name)
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work(worker_db)
+        except BaseException as exc:  # the test inspects what the worker saw
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        killed = 0
+        deadline = time.monotonic() + 30
+        while not killed and time.monotonic() < deadline and thread.is_alive():
+            time.sleep(0.3)  # let the job write a good part first
+            with db.engine.connect() as conn:
+                killed = conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE application_name = :name AND state <> 'idle'"
+                    ),
+                    {"name": name},
+                ).scalar()
+        thread.join(timeout=60)
+    finally:
+        worker_db.dispose()
+    return killed, failure
+
+
 def test_connection_killed_mid_merge_leaves_nothing_and_the_retry_completes(
     db, settings, tmp_path, monkeypatch
 ):
@@ -60,33 +104,12 @@ def test_connection_killed_mid_merge_leaves_nothing_and_the_retry_completes(
     # the merge pauses after writing its rows, inside its transaction: the connection is
     # cut there, not at whatever point a race happens to reach
     monkeypatch.setenv("OGCRM_FAILPOINT", "merge.after_batch:sleep=3")
-    worker_db = Database(replace(settings), application_name="ogcrm-merge-fault")
-    failure: list[BaseException] = []
 
-    def merge() -> None:
-        try:
-            with worker_db.unit_of_work() as s:
-                approve_and_merge(s, P, dataset_id)
-        except BaseException as exc:  # the test inspects what the worker saw
-            failure.append(exc)
+    def merge(worker_db: Database) -> None:
+        with worker_db.unit_of_work() as s:
+            approve_and_merge(s, P, dataset_id)
 
-    thread = threading.Thread(target=merge)
-    thread.start()
-    try:
-        killed = 0
-        deadline = time.monotonic() + 30
-        while not killed and time.monotonic() < deadline and thread.is_alive():
-            time.sleep(0.3)  # let the merge write a good part first
-            with db.engine.connect() as conn:
-                killed = conn.execute(
-                    text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                        "WHERE application_name = 'ogcrm-merge-fault' AND state <> 'idle'"
-                    )
-                ).scalar()
-        thread.join(timeout=60)
-    finally:
-        worker_db.dispose()
+    killed, failure = _cut_connection_during(db, settings, merge, "ogcrm-merge-fault")
     assert killed, "the merge finished before it could be interrupted"
     # the worker saw its connection go (the server ended it while the merge waited)
     assert failure and isinstance(failure[0], OperationalError), failure
@@ -100,6 +123,37 @@ def test_connection_killed_mid_merge_leaves_nothing_and_the_retry_completes(
     wells, permits, changes, state = _counts(db, dataset_id)
     assert (wells, permits, state) == (ROWS, ROWS, DatasetState.MERGED)
     assert changes == counts["changes"]
+
+
+def test_connection_killed_mid_processing_stages_nothing_and_the_retry_completes(
+    db, settings, tmp_path, monkeypatch
+):
+    """The import's staging is one transaction too: a dropped connection leaves no staged
+    row, puts the dataset back to ``received`` and raises a database fault (which the
+    job retries); the retry stages every row once."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("terminating a server backend needs PostgreSQL (pg_terminate_backend)")
+    dataset_id = _received(db, tmp_path, ROWS)
+    # processing pauses after handing its (only) chunk to the writer, inside its
+    # transaction: the connection is cut there
+    monkeypatch.setenv("OGCRM_FAILPOINT", "process.after_chunk:sleep=3")
+    killed, failure = _cut_connection_during(
+        db,
+        settings,
+        lambda worker_db: process(worker_db, dataset_id, data_dir=tmp_path),
+        "ogcrm-process-fault",
+    )
+    assert killed, "processing finished before it could be interrupted"
+    assert failure and isinstance(failure[0], OperationalError), failure
+    assert _retry_when(0, failure[0]), "a dropped connection is retried"
+    with db.read() as s:
+        assert s.scalar(select(func.count()).where(StagedRow.dataset_id == dataset_id)) == 0
+        assert s.get(Dataset, dataset_id).state == DatasetState.RECEIVED
+    monkeypatch.delenv("OGCRM_FAILPOINT")
+    dataset = process(db, dataset_id, data_dir=tmp_path)
+    assert (dataset.state, dataset.rows_read) == (DatasetState.AWAITING_REVIEW, ROWS)
+    with db.read() as s:
+        assert s.scalar(select(func.count()).where(StagedRow.dataset_id == dataset_id)) == ROWS
 
 
 @pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis: set OGCRM_TEST_REDIS_URL")

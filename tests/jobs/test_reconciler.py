@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from ogcrm.api.app import create_app
@@ -19,6 +20,7 @@ from ogcrm.auth.principal import system_principal
 from ogcrm.cli import main
 from ogcrm.db.models import Dataset, DatasetState
 from ogcrm.db.session import Database
+from ogcrm.db.types import utcnow
 from ogcrm.jobs.broker import build_broker
 from ogcrm.jobs.reconciler import Reconciler, redis_lock
 from ogcrm.services.datasets import receive
@@ -47,6 +49,23 @@ def _wait_for(db: Database, dataset_id: int, state: DatasetState, seconds: float
 def test_the_embedded_server_works_off_what_its_last_run_left_queued(db, settings, tmp_path):
     dataset_id = _received_without_a_job(db, tmp_path)
     settings = replace(settings, data_dir=tmp_path, redis_url="")  # the embedded set-up
+    with TestClient(create_app(settings, db=db)):
+        state = _wait_for(db, dataset_id, DatasetState.AWAITING_REVIEW, 30)
+    assert state == DatasetState.AWAITING_REVIEW
+
+
+def test_a_dataset_whose_worker_died_while_processing_is_processed_again(db, settings, tmp_path):
+    """A worker killed mid-import leaves its dataset ``processing`` (the claim was
+    committed; the staging was rolled back with the process). Once that has lasted a
+    lease, the reconciler hands the dataset back and re-sends its job."""
+    dataset_id = _received_without_a_job(db, tmp_path)
+    with db.unit_of_work() as s:
+        s.execute(
+            update(Dataset)
+            .where(Dataset.id == dataset_id)
+            .values(state=DatasetState.PROCESSING, started_at=utcnow() - dt.timedelta(hours=1))
+        )
+    settings = replace(settings, data_dir=tmp_path, redis_url="")
     with TestClient(create_app(settings, db=db)):
         state = _wait_for(db, dataset_id, DatasetState.AWAITING_REVIEW, 30)
     assert state == DatasetState.AWAITING_REVIEW

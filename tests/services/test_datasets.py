@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from ogcrm.auth.principal import system_principal
 from ogcrm.cli import main
 from ogcrm.db.models import CellIssue, Dataset, DatasetState, Organization, Permit, StagedRow, Well
-from ogcrm.services.datasets import process, receive, stored_path, summary
+from ogcrm.services.datasets import json_lines, process, receive, stored_path, summary
 from ogcrm.services.errors import InvalidInput
 
 REAL_FILES = {
@@ -110,7 +113,13 @@ def test_staged_rows_keep_cleaned_values_and_issues_the_originals(db, tmp_path, 
 def test_staged_values_come_back_exactly_whatever_characters_they_hold(db, tmp_path):
     """Backslashes, quotes, tabs and non-ASCII letters survive staging (on PostgreSQL the
     rows travel in COPY's text format, where a backslash is an escape)."""
-    names = ['Smith \\ Sons "Unit"', "Peña\tRanch", "C:\\temp\\N", "Ünit №5"]
+    names = [
+        'Smith \\ Sons "Unit"',
+        "Peña\tRanch",
+        "C:\\temp\\N",
+        "Ünit №5",
+        'A},{"operator_name":B',
+    ]
     path = tmp_path / "leases.csv"
     path.write_text(
         "Operator Name,API #,Lease Name\n"
@@ -132,7 +141,30 @@ def test_staged_values_come_back_exactly_whatever_characters_they_hold(db, tmp_p
         "Peña Ranch",  # a tab inside a name is a blank (the whitespace cleaner)
         "C:\\temp\\N",
         "Ünit №5",
+        'A},{"operator_name":B',  # looks like the seam between two rows' JSON
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.text(alphabet=st.sampled_from('ab},{":\\/\té"'))),
+            st.one_of(st.none(), st.integers(-(2**40), 2**40), st.floats(allow_nan=True)),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    st.sampled_from(["a", 'k},{"a":', "x/y"]),
+)
+def test_rows_as_json_match_pandas_own_line_output(rows, first_column):
+    """Cutting the serialized array into rows gives what pandas' ``lines=True`` gives,
+    whatever the values hold (brackets, quotes, colons, backslashes)."""
+    frame = pd.DataFrame(rows, columns=[first_column, "b"], dtype=object)
+    expected = frame.to_json(
+        orient="records", lines=True, double_precision=15, date_format="iso"
+    ).splitlines()
+    assert json_lines(frame) == expected
 
 
 def test_the_same_bytes_again_change_nothing(db, tmp_path, shared_data):
