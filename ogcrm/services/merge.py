@@ -98,6 +98,22 @@ PRODUCTS = {"O": "oil_bbl", "G": "gas_mcf", "W": "water_bbl"}
 _DATES = {"spud_date", "completion_date", "received_on", "issued_on", "expires_on", "month"}
 CREATED = "__created__"
 MERGE_BATCH = 20_000
+MERGEABLE = (RowOutcome.CLEAN, RowOutcome.FIXED)
+
+
+def _merged_rows(dataset_id: int) -> tuple[Any, ...]:
+    """The staged rows of a dataset that a merge takes in."""
+    return (StagedRow.dataset_id == dataset_id, StagedRow.outcome.in_(MERGEABLE))
+
+
+def _staged_api10() -> Any:
+    """A staged row's well key, in SQL."""
+    return StagedRow.cleaned["api10"].as_string()
+
+
+def _staged_permit_number() -> Any:
+    """A staged row's permit key, in SQL, as the merge normalizes it (trimmed, upper case)."""
+    return func.upper(func.trim(StagedRow.cleaned["permit_number"].as_string()))
 
 
 @dataclass
@@ -171,6 +187,29 @@ class _Merger:
             for model in (Organization, Well, Permit, ProductionReport)
         }
         self._changes: list[tuple[Any, ...]] = []
+        agency = source.agency.lower()
+        # natural keys of this dataset already stored, found by one join before the first
+        # batch (on a first import: none); the merge adds those it creates. A batch
+        # loads only its keys in here, not all of them one by one.
+        self._known: dict[Any, set[Any]] = {
+            Well: set(
+                session.scalars(
+                    select(Well.api10).where(
+                        Well.api10.in_(select(_staged_api10()).where(*_merged_rows(dataset.id)))
+                    )
+                )
+            ),
+            Permit: set(
+                session.scalars(
+                    select(Permit.permit_number).where(
+                        Permit.agency == agency,
+                        Permit.permit_number.in_(
+                            select(_staged_permit_number()).where(*_merged_rows(dataset.id))
+                        ),
+                    )
+                )
+            ),
+        }
         self._now = (
             utcnow()
             if session.get_bind().dialect.name != "sqlite"
@@ -306,6 +345,7 @@ class _Merger:
         if fresh.empty:
             return ids
         codes, uniques = pd.factorize(fresh)
+        self._known.get(model, set()).update(uniques)
         last = attrs[~known].groupby(codes, sort=False).last()
         last = last.astype(object).where(last.notna(), None)
         first_rows = fresh.index.to_series().groupby(codes, sort=False).first().tolist()
@@ -474,9 +514,14 @@ class _Merger:
         if rows.empty:
             return {}
         keys = rows["api10"]
+        stored = set(keys) & self._known[Well]
         existing = {
             w.api10: w
-            for w in self.session.scalars(select(Well).where(self._in(Well.api10, set(keys))))
+            for w in (
+                self.session.scalars(select(Well).where(self._in(Well.api10, stored)))
+                if stored
+                else ()
+            )
         }
         attrs = self._attrs(rows, WELL_FIELDS)
         attrs["operator_id"] = operators.reindex(rows.index)
@@ -495,13 +540,25 @@ class _Merger:
         if rows.empty:
             return
         agency = self.source.agency.lower()
-        keys = rows["permit_number"].map(lambda v: str(v).strip().upper())
+        raw = rows["permit_number"]
+        keys = raw.map(lambda v: str(v).strip().upper())
+        # the join that filled the known keys normalized them in SQL, which agrees with
+        # Python's strip().upper() only on plain ASCII text: any other key is looked up
+        stored = {
+            key
+            for key, value in zip(keys, raw, strict=True)
+            if key in self._known[Permit] or not _plain(value)
+        }
         existing = {
             p.permit_number: p
-            for p in self.session.scalars(
-                select(Permit).where(
-                    Permit.agency == agency, self._in(Permit.permit_number, set(keys))
+            for p in (
+                self.session.scalars(
+                    select(Permit).where(
+                        Permit.agency == agency, self._in(Permit.permit_number, stored)
+                    )
                 )
+                if stored
+                else ()
             )
         }
         attrs = self._attrs(rows, PERMIT_FIELDS)
@@ -571,6 +628,11 @@ class _Merger:
         )
 
 
+def _plain(value: Any) -> bool:
+    """A key that SQL's ``upper(trim(...))`` normalizes exactly as Python does."""
+    return isinstance(value, str) and value.isascii() and value == value.strip()
+
+
 def _frame(values_of: dict[int, dict[str, Any]]) -> pd.DataFrame:
     """Rows of values as a frame indexed by row number, every column of Python objects
     (``None`` where a row has no value; integers stay integers)."""
@@ -618,7 +680,6 @@ def approve_and_merge(
     source = session.get(Source, dataset.source_id)
     merger = _Merger(session, dataset, source)
     last = 0
-    mergeable = {RowOutcome.CLEAN, RowOutcome.FIXED}
     while True:
         # walks the (dataset_id, row_number) key in order; filtering on outcome in SQL
         # would make PostgreSQL sort what remains of the dataset for every batch
@@ -631,7 +692,7 @@ def approve_and_merge(
         if not page:
             break
         last = page[-1].row_number
-        mergeable_rows = [r for r in page if r.outcome in mergeable]
+        mergeable_rows = [r for r in page if r.outcome in MERGEABLE]
         if not mergeable_rows:
             continue
         # one parse of the page's JSON, not one per row
@@ -669,10 +730,7 @@ def merge_preview(session: Session, dataset_id: int) -> dict[str, dict[str, int]
         raise NotFound(f"dataset {dataset_id} not found")
     agency = session.scalar(select(Source.agency).where(Source.id == dataset.source_id))
     agency = (agency or "").lower()
-    mine = (
-        StagedRow.dataset_id == dataset_id,
-        StagedRow.outcome.in_([RowOutcome.CLEAN, RowOutcome.FIXED]),
-    )
+    mine = _merged_rows(dataset_id)
     cleaned = StagedRow.cleaned
 
     def split(key: Any, target: Any, *where: Any) -> dict[str, int]:
@@ -687,10 +745,9 @@ def merge_preview(session: Session, dataset_id: int) -> dict[str, dict[str, int]
         )
         return {"new": total - known, "existing": known}
 
-    permit_number = func.upper(func.trim(cleaned["permit_number"].as_string()))
     out = {
-        "well": split(cleaned["api10"].as_string(), Well.api10),
-        "permit": split(permit_number, Permit.permit_number, Permit.agency == agency),
+        "well": split(_staged_api10(), Well.api10),
+        "permit": split(_staged_permit_number(), Permit.permit_number, Permit.agency == agency),
     }
     operators = session.execute(
         select(

@@ -141,6 +141,30 @@ def test_a_changed_file_records_only_what_changed_and_revert_undoes_it(db, tmp_p
     assert _count(db, ChangeRecord) > changes_after_first  # history only grows
 
 
+@pytest.mark.parametrize(
+    "number", ["p-8", "ñ-7", "straße 9", "12345"], ids=["lower", "accented", "eszett", "digits"]
+)
+def test_a_permit_seen_again_is_updated_whatever_its_number_holds(db, tmp_path, number):
+    """The merge finds what is stored with one SQL join before its first batch; a permit
+    number SQL would normalize differently from the merge (case of non-ASCII letters) is
+    still found, so the second file updates the permit instead of failing on its key."""
+    first = tmp_path / "v1.csv"
+    first.write_text(
+        f"Permit Number,Operator Name,API #,County\n{number},Acme Oil Co.,42-003-12345,ANDREWS\n",
+        encoding="utf-8",
+    )
+    with db.unit_of_work() as s:
+        approve_and_merge(s, P, _staged(db, first, tmp_path / "store"))
+    second = tmp_path / "v2.csv"
+    second.write_text(first.read_text(encoding="utf-8").replace("ANDREWS", "MIDLAND"))
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, P, _staged(db, second, tmp_path / "store"))
+    assert counts["created"] == {} and counts["updated"]["permit"] == 1
+    with db.read() as s:
+        permit = s.scalars(select(Permit)).one()
+    assert (permit.permit_number, permit.county.upper()) == (number.upper(), "MIDLAND")
+
+
 def test_revert_removes_what_the_dataset_created(db, tmp_path, shared_data):
     before = (_count(db, Organization), _count(db, Well), _count(db, Permit))
     ds = _staged(db, shared_data / "real" / "tx-rrc-drilling-permits-daf420.dat", tmp_path)

@@ -190,7 +190,7 @@ class ChangeRecord(IdMixin, Base):
     after: Mapped[Any] = mapped_column(JSONType, nullable=True)
     #: Source row in the dataset's file, for provenance.
     row_number: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class MatchVerdict(enum.StrEnum):

@@ -36,7 +36,6 @@ class Well(IdMixin, TimestampMixin, Base):
         CheckConstraint(
             "longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude_range"
         ),
-        Index("ix_well_state_county", "state", "county"),
     )
 
     api10: Mapped[str] = mapped_column(String(10), unique=True)
@@ -53,9 +52,9 @@ class Well(IdMixin, TimestampMixin, Base):
     longitude: Mapped[float | None]
     #: Datum of the stored coordinates (``NAD83``, ``WGS84``), and of any conversion made.
     datum: Mapped[str | None] = mapped_column(String(16))
-    status: Mapped[str | None] = mapped_column(String(32), index=True)
+    status: Mapped[str | None] = mapped_column(String(32))
     well_type: Mapped[str | None] = mapped_column(String(32))
-    spud_date: Mapped[dt.date | None] = mapped_column(index=True)
+    spud_date: Mapped[dt.date | None] = mapped_column()
     completion_date: Mapped[dt.date | None]
     dataset_id: Mapped[int | None] = dataset_reference()
 
