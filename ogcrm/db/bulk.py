@@ -224,6 +224,7 @@ class IdPool:
         self.block = block
         self._free: list[int] = []
         self._next: int | None = None
+        self._sequence: str | None = None
 
     def take(self, count: int = 1) -> list[int]:
         if count <= 0:
@@ -237,9 +238,13 @@ class IdPool:
             # beneath the ORM: thousands of integers, fetched as plainly as possible
             raw = self.session.connection().connection.driver_connection
             with raw.cursor() as cursor:
+                if self._sequence is None:
+                    # looked up once: per row, the catalog lookup cost 5x the nextval
+                    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", (self.table.name,))
+                    self._sequence = cursor.fetchone()[0]
                 cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    (self.table.name, max(count - len(self._free), self.block)),
+                    "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                    (self._sequence, max(count - len(self._free), self.block)),
                 )
                 self._free.extend(row[0] for row in cursor.fetchall())
         taken, self._free = self._free[:count], self._free[count:]
