@@ -26,17 +26,18 @@ import datetime as dt
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Text, any_, bindparam, cast, func, select, update
+from sqlalchemy import Connection, Text, any_, bindparam, cast, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ogcrm.auth.principal import Principal
-from ogcrm.db.bulk import IdPool, bulk_write, insert_rows
+from ogcrm.db.bulk import IdPool, WriteBehind, insert_rows
 from ogcrm.db.models import (
     ChangeRecord,
     Dataset,
@@ -166,8 +167,16 @@ class _NewRow:
 class _Merger:
     """One dataset's merge: keeps the entities it touched and the precedence facts."""
 
-    def __init__(self, session: Session, dataset: Dataset, source: Source) -> None:
+    def __init__(
+        self,
+        session: Session,
+        dataset: Dataset,
+        source: Source,
+        writer: WriteBehind,
+        side: Connection | None = None,
+    ) -> None:
         self.session = session
+        self.writer = writer
         self.dataset = dataset
         self.source = source
         self.counts = MergeCounts()
@@ -183,7 +192,7 @@ class _Merger:
         self._new_identifiers: list[tuple[Any, ...]] = []
         self._identifiers: dict[int, set[tuple[str, str]]] = {}
         self._ids = {
-            model: IdPool(session, model.__table__)
+            model: IdPool(session, model.__table__, draw_on=side)
             for model in (Organization, Well, Permit, ProductionReport)
         }
         self._changes: list[tuple[Any, ...]] = []
@@ -299,8 +308,7 @@ class _Merger:
     def write_changes(self) -> None:
         """Append the queued change records (COPY on PostgreSQL): a merge writes about
         several per row, far too many for one ORM object each."""
-        bulk_write(
-            self.session,
+        self.writer.write(
             "change_record",
             (
                 "dataset_id",
@@ -378,6 +386,7 @@ class _Merger:
             model.__table__,
             ["id", *columns],
             ((id_, *row) for id_, row in zip(ids, values, strict=True)),
+            writer=self.writer,
         )
         entity, now, dataset_id = model.__tablename__, self._now, self.dataset.id
         self._changes.extend(
@@ -483,6 +492,7 @@ class _Merger:
             OrganizationIdentifier.__table__,
             ("organization_id", "agency", "identifier", "dataset_id"),
             self._new_identifiers,
+            writer=self.writer,
         )
         self._new_orgs, self._new_identifiers = {}, []
         frame = _frame(values_of)
@@ -678,30 +688,15 @@ def approve_and_merge(
     session.refresh(dataset)
     started = time.perf_counter()
     source = session.get(Source, dataset.source_id)
-    merger = _Merger(session, dataset, source)
-    last = 0
-    while True:
-        # walks the (dataset_id, row_number) key in order; filtering on outcome in SQL
-        # would make PostgreSQL sort what remains of the dataset for every batch
-        page = session.execute(
-            select(StagedRow.row_number, StagedRow.outcome, cast(StagedRow.cleaned, Text))
-            .where(StagedRow.dataset_id == dataset_id, StagedRow.row_number > last)
-            .order_by(StagedRow.row_number)
-            .limit(MERGE_BATCH)
-        ).all()
-        if not page:
-            break
-        last = page[-1].row_number
-        mergeable_rows = [r for r in page if r.outcome in MERGEABLE]
-        if not mergeable_rows:
-            continue
-        # one parse of the page's JSON, not one per row
-        cleaned = json.loads("[" + ",".join(r[2] for r in mergeable_rows) + "]")
-        rows = dict(zip((r.row_number for r in mergeable_rows), cleaned, strict=True))
-        merger.merge_batch(rows)
-        session.flush()
-        merger.write_changes()
-        failpoint("merge.after_batch")
+    # on PostgreSQL the COPYs of one batch run on a writer thread while the next batch
+    # is read (on a second connection) and prepared: the server's work and ours overlap
+    with WriteBehind(session) as writer, _side_connection(session) as side:
+        merger = _Merger(session, dataset, source, writer, side)
+        for rows in _mergeable_pages(side or session, dataset_id):
+            merger.merge_batch(rows)
+            session.flush()
+            merger.write_changes()
+            failpoint("merge.after_batch")
     counts = merger.counts.as_dict()
     counts["events"] = record_merge_events(session, dataset_id, rules=follow_ups)
     _transition(
@@ -717,6 +712,43 @@ def approve_and_merge(
         session, principal, "dataset.merge", entity="dataset", entity_id=dataset_id, **counts
     )
     return counts
+
+
+@contextmanager
+def _side_connection(session: Session) -> Iterator[Connection | None]:
+    """A second PostgreSQL connection for what a merge may read while its writes are
+    queued: staged rows (committed before the merge began) and ids drawn from
+    sequences. ``None`` on SQLite, where writes are not queued."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield None
+        return
+    with bind.connect() as side:
+        yield side
+
+
+def _mergeable_pages(
+    reader: Session | Connection, dataset_id: int
+) -> Iterator[dict[int, dict[str, Any]]]:
+    """A dataset's mergeable staged rows, a batch at a time: row number -> values."""
+    last = 0
+    while True:
+        # walks the (dataset_id, row_number) key in order; filtering on outcome in SQL
+        # would make PostgreSQL sort what remains of the dataset for every batch
+        page = reader.execute(
+            select(StagedRow.row_number, StagedRow.outcome, cast(StagedRow.cleaned, Text))
+            .where(StagedRow.dataset_id == dataset_id, StagedRow.row_number > last)
+            .order_by(StagedRow.row_number)
+            .limit(MERGE_BATCH)
+        ).all()
+        if not page:
+            return
+        last = page[-1].row_number
+        mergeable_rows = [r for r in page if r.outcome in MERGEABLE]
+        if mergeable_rows:
+            # one parse of the page's JSON, not one per row
+            cleaned = json.loads("[" + ",".join(r[2] for r in mergeable_rows) + "]")
+            yield dict(zip((r.row_number for r in mergeable_rows), cleaned, strict=True))
 
 
 def merge_preview(session: Session, dataset_id: int) -> dict[str, dict[str, int]]:
