@@ -270,7 +270,7 @@ class ColumnCleaner(Cleaner):
     def clean(
         self, frame: pd.DataFrame, context: CleanContext
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        out = frame.copy()
+        out = frame.copy(deep=False)  # copy-on-write: the caller's frame stays as it was
         log = IssueLog(self.name)
         for column in context.columns(*self.kinds):
             result = self.clean_column(out[column], column, context, log)

@@ -73,7 +73,7 @@ class CoordinateCleaner(Cleaner):
     def clean(
         self, frame: pd.DataFrame, context: CleanContext
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        out = frame.copy()
+        out = frame.copy(deep=False)  # copy-on-write: the caller's frame stays as it was
         log = IssueLog(self.name)
         datum = str(context.options.get("datum", "NAD83")).upper()
         for lat_col, lon_col in _PAIRS:

@@ -85,7 +85,7 @@ class GeographyCleaner(Cleaner):
     def clean(
         self, frame: pd.DataFrame, context: CleanContext
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        out = frame.copy()
+        out = frame.copy(deep=False)  # copy-on-write: the caller's frame stays as it was
         log = IssueLog(self.name)
         lookup = states().usps_by_key
         for col in context.columns("state"):

@@ -70,7 +70,7 @@ class WhitespaceCleaner(Cleaner):
     def clean(
         self, frame: pd.DataFrame, context: CleanContext
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        out = frame.copy()
+        out = frame.copy(deep=False)  # copy-on-write: the caller's frame stays as it was
         log = IssueLog(self.name)
         for column in out.columns:
             values = out[column]

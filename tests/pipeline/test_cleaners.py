@@ -319,3 +319,30 @@ class TestGeography:
             county=["7", "24"],
         )
         assert out.county.tolist() == ["Duchesne", "Uintah"]
+
+
+@pytest.mark.parametrize("cleaner", sorted(default_registry().cleaners))
+def test_a_cleaner_leaves_the_frame_it_was_given_as_it_was(cleaner):
+    """Review shows each row as read next to its cleaned values: the chain keeps the
+    frame it read and hands copies on, so no cleaner may write into its input (the
+    built-in ones copy shallowly and rely on pandas' copy-on-write)."""
+    columns = {
+        "well_name": ["  BILL   1H ", "NULL"],
+        "api": ["42-003-12345", "3.3053039010000E+13"],
+        "operator_name": ["ACME  OIL, INC.", "N/A"],
+        "county": ["andrews", "003"],
+        "state": ["tx", "Texas"],
+        "spud_date": ["1/2/2024", "20240230"],
+        "total_depth_ft": ["12,000", "-"],
+        "latitude": ["-102.5", "0"],
+        "longitude": ["32.1", "0"],
+        "operator_phone": ["(432) 555-0100", "x"],
+        "operator_email": ["A@B.COM ", "nope"],
+    }
+    index = pd.RangeIndex(2, 4, name="row")
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object, index=index) for k, v in columns.items()})
+    before = frame.copy(deep=True)
+    spec = SourceSpec("t", "t", "test", mapping={k: k for k in columns}, state="TX")
+    out, _ = default_registry().cleaners[cleaner]().clean(frame, clean_context(spec))
+    pd.testing.assert_frame_equal(frame, before)
+    assert out is not frame
