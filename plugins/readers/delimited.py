@@ -162,15 +162,6 @@ class DelimitedReader(Reader):
                 ) from None
 
 
-def _shared(values: tuple[str, ...]) -> list[str]:
-    """A column's values with equal strings made one object, as pandas' own CSV parser
-    does: a county or an operator written 50,000 times is then one string in memory,
-    not 50,000 scattered ones, and the cleaners' passes over the column run about
-    twice as fast (one C call per value: ``dict.setdefault`` mapped over it)."""
-    first: dict[str, str] = {}
-    return list(map(first.setdefault, values, values))
-
-
 def _chunks(
     display: str, reader: Any, columns: list[str], chunk_rows: int, *, first_record: int
 ) -> Iterator[Chunk]:
@@ -197,7 +188,7 @@ def _chunks(
                     continue
             first = numbers[0] if numbers else record + 1
             record = numbers[-1] if numbers else record + len(rows)
-            columnwise = zip(columns, map(_shared, zip(*rows, strict=True)), strict=True)
+            columnwise = zip(columns, map(list, zip(*rows, strict=True)), strict=True)
             frame = pd.DataFrame(dict(columnwise), copy=False)
             produced += len(rows)
             del rows  # freed by reference count before the collector is back on
