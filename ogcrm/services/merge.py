@@ -517,6 +517,17 @@ class _Merger:
             attrs["state"] = self.source_state
         return attrs
 
+    def _load_stored(self, key: Any, keys: set[Any], *where: Any) -> dict[Any, Any]:
+        """The stored entities whose natural ``key`` is one of ``keys``, by key; no
+        query when there are none (a first import's batches ask for none)."""
+        if not keys:
+            return {}
+        model = key.class_
+        return {
+            getattr(entity, key.key): entity
+            for entity in self.session.scalars(select(model).where(*where, self._in(key, keys)))
+        }
+
     def _wells(self, frame: pd.DataFrame, operators: pd.Series) -> dict[str, int]:
         if "api10" not in frame.columns:
             return {}
@@ -524,15 +535,7 @@ class _Merger:
         if rows.empty:
             return {}
         keys = rows["api10"]
-        stored = set(keys) & self._known[Well]
-        existing = {
-            w.api10: w
-            for w in (
-                self.session.scalars(select(Well).where(self._in(Well.api10, stored)))
-                if stored
-                else ()
-            )
-        }
+        existing = self._load_stored(Well.api10, set(keys) & self._known[Well])
         attrs = self._attrs(rows, WELL_FIELDS)
         attrs["operator_id"] = operators.reindex(rows.index)
         return self._upsert_frame(
@@ -559,18 +562,7 @@ class _Merger:
             for key, value in zip(keys, raw, strict=True)
             if key in self._known[Permit] or not _plain(value)
         }
-        existing = {
-            p.permit_number: p
-            for p in (
-                self.session.scalars(
-                    select(Permit).where(
-                        Permit.agency == agency, self._in(Permit.permit_number, stored)
-                    )
-                )
-                if stored
-                else ()
-            )
-        }
+        existing = self._load_stored(Permit.permit_number, stored, Permit.agency == agency)
         attrs = self._attrs(rows, PERMIT_FIELDS)
         attrs["operator_id"] = operators.reindex(rows.index)
         api10 = rows["api10"] if "api10" in rows.columns else pd.Series(None, index=rows.index)
