@@ -13,7 +13,6 @@ Merging, rejecting and reverting build on these (the dataset lifecycle issue).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 import os
@@ -37,7 +36,7 @@ from ogcrm.db.models import CellIssue, Dataset, DatasetState, Source
 from ogcrm.db.session import Database
 from ogcrm.db.types import utcnow
 from ogcrm.jobs.failpoints import failpoint
-from ogcrm.pipeline.cleaning import CleanRun
+from ogcrm.pipeline.cleaning import CleanedChunk, CleanRun
 from ogcrm.pipeline.contracts import SourceSpec
 from ogcrm.pipeline.detect import read_file, sniff_file
 from ogcrm.pipeline.errors import ReaderError
@@ -273,7 +272,7 @@ def process(
                     writer.write(
                         "staged_row",
                         STAGED_COLUMNS,
-                        staged_rows(dataset_id, cleaned.frame, cleaned.outcome),
+                        staged_rows(dataset_id, cleaned),
                     )
                     writer.write(
                         "cell_issue", ISSUE_COLUMNS, issue_rows(dataset_id, cleaned.issues)
@@ -347,23 +346,6 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def json_lines(frame: pd.DataFrame) -> list[str]:
-    """Each row as a JSON object, serialized by pandas in C (NaN and None as null).
-
-    pandas writes the records as one JSON array; it is cut into rows at ``},{"key":``,
-    where ``key`` is the first column. That text cannot occur inside a value: a quote in
-    a string is escaped, and a string's closing quote is followed by ``,`` or ``}``,
-    never by a key. (pandas' own ``lines=True`` scans the text character by character
-    and cost as much again as the serializing.)
-    """
-    if frame.empty:
-        return ["{}"] * len(frame)
-    text = frame.to_json(orient="records", double_precision=15, date_format="iso")
-    key = text[2 : json.decoder.scanstring(text, 3)[1]]  # the first key, as pandas wrote it
-    first, *rest = text[2:-2].split("},{" + key + ":")
-    return ["{" + first + "}", *["{" + key + ":" + part + "}" for part in rest]]
-
-
 STAGED_COLUMNS = ("dataset_id", "row_number", "outcome", "cleaned")
 ISSUE_COLUMNS = (
     "dataset_id",
@@ -377,16 +359,14 @@ ISSUE_COLUMNS = (
 )
 
 
-def staged_rows(
-    dataset_id: int, cleaned: pd.DataFrame, outcome: pd.Series
-) -> list[tuple[Any, ...]]:
+def staged_rows(dataset_id: int, cleaned: CleanedChunk) -> list[tuple[Any, ...]]:
     """A cleaned chunk as ``staged_row`` tuples (``STAGED_COLUMNS``)."""
     return list(
         zip(
-            [dataset_id] * len(cleaned),
-            cleaned.index.astype("int64").tolist(),
-            outcome.astype(str).tolist(),
-            json_lines(cleaned),
+            [dataset_id] * len(cleaned.frame),
+            cleaned.frame.index.astype("int64").tolist(),
+            cleaned.outcome.astype(str).tolist(),
+            cleaned.lines,
             strict=True,
         )
     )

@@ -20,7 +20,7 @@ from ogcrm.pipeline.contracts import Chunk, SourceSpec
 from ogcrm.pipeline.matching import OrgName, Verdict
 from ogcrm.plugins import Registry, default_registry
 from ogcrm.services import audit
-from ogcrm.services.datasets import json_lines, stage_issues
+from ogcrm.services.datasets import stage_issues
 from ogcrm.services.errors import InvalidInput, NotFound
 from ogcrm.services.matching import load_matcher
 
@@ -181,7 +181,7 @@ def edit_row(
     outcome = str(cleaned.outcome.iloc[0])
     if outcome == "duplicate":  # alone in its run, a row cannot repeat an earlier one
         outcome = "clean"
-    row.cleaned = json.loads(json_lines(cleaned.frame)[0])
+    row.cleaned = json.loads(cleaned.lines[0])
     row.outcome = RowOutcome(outcome)
     stage_issues(session, dataset_id, cleaned.issues)
     counts = {

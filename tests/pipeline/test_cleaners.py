@@ -346,3 +346,37 @@ def test_a_cleaner_leaves_the_frame_it_was_given_as_it_was(cleaner):
     out, _ = default_registry().cleaners[cleaner]().clean(frame, clean_context(spec))
     pd.testing.assert_frame_equal(frame, before)
     assert out is not frame
+
+
+def test_exact_duplicates_are_found_within_a_chunk_and_across_chunks():
+    """A row whose cleaned values equal an earlier row's is a duplicate, whether the
+    earlier row is in the same chunk or in one before; padding that cleaning removes
+    does not make a row different, one value that differs does, and a row with an
+    error stays quarantined however often it appears."""
+    from ogcrm.pipeline.cleaning import CleanRun
+    from ogcrm.pipeline.contracts import Chunk
+
+    spec = SourceSpec("t", "t", "test", mapping={"well_name": "name", "api": "api"}, state="TX")
+    run = CleanRun(spec, default_registry())
+
+    def chunk(first_row: int, *rows: tuple[str, str]) -> list[str]:
+        frame = pd.DataFrame(rows, columns=["name", "api"], dtype=object)
+        return run.clean(Chunk(frame, first_row)).outcome.tolist()
+
+    first = chunk(
+        2,
+        ("BILL 1H", "42-003-12345"),
+        ("BILL 1H", "42-003-12345"),  # same chunk
+        ("  BILL 1H ", "42-003-12345"),  # the same once trimmed
+        ("BILL 2H", "42-003-12345"),
+        ("BAD", "42-000-12345"),  # county 000 does not exist: an error
+    )
+    second = chunk(
+        7,
+        ("BILL 2H", "42-003-12345"),  # seen in the chunk before
+        ("BILL 3H", "42-003-12345"),
+        ("BAD", "42-000-12345"),
+    )
+    assert first == ["clean", "duplicate", "duplicate", "clean", "quarantined"]
+    assert second == ["duplicate", "clean", "quarantined"]
+    assert run.counts["duplicate"] == 3

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from ogcrm.auth.principal import system_principal
 from ogcrm.cli import main
 from ogcrm.db.models import CellIssue, Dataset, DatasetState, Organization, Permit, StagedRow, Well
-from ogcrm.services.datasets import json_lines, process, receive, stored_path, summary
+from ogcrm.pipeline.cleaning import json_lines
+from ogcrm.services.datasets import process, receive, stored_path, summary
 from ogcrm.services.errors import InvalidInput
 
 REAL_FILES = {
