@@ -14,6 +14,7 @@ import enum
 import json
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
@@ -105,15 +106,10 @@ def _binary_types(
     cursor: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> list[int] | None:
     """The columns' type OIDs if the rows can be sent in binary, else ``None``."""
-    cursor.execute(
-        "SELECT attname, atttypid::int FROM pg_attribute "
-        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-        (table,),
-    )
-    oid_of = dict(cursor.fetchall())
-    oids = [oid_of.get(name.strip('"')) for name in columns]
+    oid_of = _column_types(cursor.connection, table)
+    oids = [oid_of.get(name.strip('"'), 0) for name in columns]
     for i, oid in enumerate(oids):
-        accepted = _BINARY.get(oid or 0)
+        accepted = _BINARY.get(oid)
         if accepted is None:
             return None
         # one pass in C per column: the set of the Python types it holds
@@ -125,7 +121,25 @@ def _binary_types(
             v is not None and v.tzinfo is None for v in map(itemgetter(i), rows)
         ):
             return None  # naive timestamps: the server decides their zone, as text
-    return [oid for oid in oids if oid is not None]
+    return oids
+
+
+#: column name -> type OID, per table, per driver connection: read from the catalog
+#: once, not before every COPY of every batch
+_TYPES: weakref.WeakKeyDictionary[Any, dict[str, dict[str, int]]] = weakref.WeakKeyDictionary()
+
+
+def _column_types(raw: Any, table: str) -> dict[str, int]:
+    tables = _TYPES.setdefault(raw, {})
+    if table not in tables:
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "SELECT attname, atttypid::int FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (table,),
+            )
+            tables[table] = dict(cursor.fetchall())
+    return tables[table]
 
 
 @contextmanager

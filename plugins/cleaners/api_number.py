@@ -27,8 +27,7 @@ _EXCEL_RE = re.compile(r"\d(?:\.\d+)?[eE]\+?\d{1,2}|\d+\.0*")
 _NON_DIGITS = re.compile(r"[^0-9]+")  # ASCII digits only: API numbers are stored as such
 _DROP_ASCII_NON_DIGITS = {c: None for c in range(128) if not chr(c).isdigit()}
 #: dashes and blanks between the parts of a written number (42-003-12345, 42 003 12345)
-_DASHES = r"[-\s]"
-_DASHES_RE = re.compile(_DASHES)
+_DASHES = re.compile(r"[-\s]")
 
 
 def _undashed(value: Any) -> str:
@@ -36,7 +35,7 @@ def _undashed(value: Any) -> str:
     if value.__class__ is not str:
         return ""
     plain = value.replace("-", "")
-    return plain if plain.isdigit() else _DASHES_RE.sub("", value)
+    return plain if plain.isdigit() else _DASHES.sub("", value)
 
 
 def _known_whole(plain: str) -> bool:
