@@ -41,8 +41,9 @@ from ogcrm.db.migrate import upgrade
 from ogcrm.db.session import Database, create_db_engine
 from ogcrm.pipeline.contracts import SourceSpec
 from ogcrm.plugins import default_registry
-from ogcrm.services.datasets import process, receive
-from ogcrm.services.merge import approve_and_merge
+from ogcrm.datasets.staging import process
+from ogcrm.datasets.intake import receive
+from ogcrm.datasets.merge import approve_and_merge
 path, url, data_dir, merge = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), sys.argv[4] == "merge"
 engine = create_db_engine(url); upgrade(engine); engine.dispose()
 registry = default_registry()

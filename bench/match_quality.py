@@ -27,8 +27,8 @@ def load_pairs() -> list[dict[str, str]]:
 
 def ogcrm_verdicts(pairs: list[dict[str, str]]) -> list[str]:
     sys.path.insert(0, str(ROOT))
+    from ogcrm.accounts.cleaning import clean_field_values
     from ogcrm.pipeline.matching import OrganizationMatcher, OrgName
-    from ogcrm.services.cleaning import clean_field_values
 
     names = sorted({p["left"] for p in pairs} | {p["right"] for p in pairs})
     _, _ = clean_field_values("operator_name", names[:1])  # warm the registry

@@ -2,7 +2,7 @@
 
 For each database, on the same generated features (one row per organization):
 
-- full rescoring through ``ogcrm.rules.scoring.rescore``: the compiled scoring statement,
+- full rescoring through ``ogcrm.scoring.rescore.rescore``: the compiled scoring statement,
   a ScoreSnapshot (score, priority, explanation) per changed organization, the current
   scores stored (all persisted; first run: every organization changes), then a second
   rescore where nothing changed;
@@ -33,7 +33,7 @@ from ogcrm.db.migrate import upgrade  # noqa: E402
 from ogcrm.db.session import create_db_engine  # noqa: E402
 from ogcrm.rules.jsonlogic import apply, contribution  # noqa: E402
 from ogcrm.rules.ruleset import RuleSpec  # noqa: E402
-from ogcrm.rules.scoring import rescore, score_select  # noqa: E402
+from ogcrm.scoring.rescore import rescore, score_select  # noqa: E402
 
 TYPES = {
     "permits_30d": "number",

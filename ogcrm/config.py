@@ -81,7 +81,7 @@ class Settings:
     instance_name: str = "ogcrm"
     #: Follow-up rules applied after a merge, as JSON (empty: the built-in one, a task for
     #: the owner when an account gets a new permit and nobody has talked to it for 30
-    #: days); see ``ogcrm.services.account_events``.
+    #: days); see ``ogcrm.accounts.timeline``.
     follow_up_rules: str = ""
     #: Redis broker: how long a silent worker is believed alive before its unfinished
     #: messages go back to the queue, and how often (per million fetches) a worker looks

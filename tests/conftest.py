@@ -201,8 +201,8 @@ class UserFactory:
         from sqlalchemy import insert, select
 
         from ogcrm.auth.principal import system_principal
+        from ogcrm.auth.users import create_user
         from ogcrm.db.models import Team, team_membership
-        from ogcrm.services.users import create_user
 
         self._n += 1
         address = email or f"{role}{self._n}@example.com"

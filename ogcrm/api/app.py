@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import dramatiq
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -23,17 +22,20 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from ogcrm.api.authentication import authenticate
 from ogcrm.api.context import Context
+from ogcrm.api.health import check_health
 from ogcrm.api.limits import BodySizeLimit
+from ogcrm.api.loaders import Loaders
 from ogcrm.api.schema import build_schema
 from ogcrm.auth.throttle import LoginThrottle
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
+from ogcrm.errors import AuthenticationFailed
 from ogcrm.events import build_bus
-from ogcrm.jobs.actors import use_database
-from ogcrm.jobs.broker import InProcessWorker, build_broker
+from ogcrm.jobs import queue
+from ogcrm.jobs.broker import InProcessWorker
 from ogcrm.jobs.reconciler import Reconciler
-from ogcrm.services.errors import AuthenticationFailed
-from ogcrm.services.health import check_health
+from ogcrm.jobs.runtime import JobRuntime
+from ogcrm.worker import build_broker
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,6 @@ class GraphQLApp(GraphQL[Context, None]):
         settings: Settings,
         db: Database,
         throttle: LoginThrottle,
-        broker: dramatiq.Broker | None = None,
     ) -> None:
         super().__init__(
             build_schema(settings),
@@ -63,7 +64,6 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.db = db
         self.throttle = throttle
-        self.broker = broker
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         ctx = Context(
@@ -72,8 +72,8 @@ class GraphQLApp(GraphQL[Context, None]):
             throttle=self.throttle,
             request=request,
             response=response,
-            broker=self.broker,
         )
+        ctx.loaders = Loaders(ctx)
         if isinstance(request, Request):
             try:
                 ctx.principal = await authenticate(ctx, request.headers.get("authorization"))
@@ -103,9 +103,9 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     """
     settings = settings.with_secret_key()
     database = db or Database(settings, application_name="ogcrm-api")
-    broker = build_broker(settings)
     bus = build_bus(settings)
-    use_database(database, settings.data_dir, bus)  # in-process jobs share the API's engine
+    # in-process jobs share the API's engine and bus
+    broker = build_broker(settings, JobRuntime(database, settings.data_dir, bus))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -125,6 +125,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
                 ),
             ]
         )
+        queue.bind(database, broker)  # the jobs this app's requests call for go there
         for part in background:
             part.start()
         try:
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
         finally:
             for part in reversed(background):
                 part.stop()
+            queue.bind(database, None)
             if db is None:
                 database.dispose()
 
@@ -139,7 +141,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
         health = check_health(database, broker)
         return JSONResponse(health.as_dict(), status_code=200 if health.ok else 503)
 
-    graphql_app = GraphQLApp(settings, database, LoginThrottle(settings), broker)
+    graphql_app = GraphQLApp(settings, database, LoginThrottle(settings))
     app = Starlette(
         debug=settings.debug,
         routes=[

@@ -7,10 +7,9 @@ import logging
 from sqlalchemy.orm import Session
 
 from ogcrm.api.context import Context
-from ogcrm.auth import service
+from ogcrm.auth import audit, service
 from ogcrm.auth.principal import Principal
-from ogcrm.services import audit
-from ogcrm.services.errors import AuthenticationFailed
+from ogcrm.errors import AuthenticationFailed
 
 log = logging.getLogger(__name__)
 

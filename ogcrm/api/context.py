@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
-import dramatiq
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
+from ogcrm.api.loaders import Loaders
 from ogcrm.auth.principal import Principal
 from ogcrm.auth.throttle import LoginThrottle
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
-from ogcrm.services.errors import AuthenticationFailed
-
-if TYPE_CHECKING:
-    from ogcrm.api.loaders import Loaders
+from ogcrm.errors import AuthenticationFailed
 
 T = TypeVar("T")
 
@@ -34,15 +31,9 @@ class Context:
     request: Request | WebSocket
     response: Any = None
     principal: Principal | None = None
-    #: Where jobs go (rescoring after a write); ``None`` runs that work in the request.
-    broker: dramatiq.Broker | None = None
     connection_params: dict[str, Any] | None = None
+    #: Given by the app for each request (:meth:`ogcrm.api.app.GraphQLApp.get_context`).
     loaders: Loaders = field(init=False)
-
-    def __post_init__(self) -> None:
-        from ogcrm.api.loaders import Loaders
-
-        self.loaders = Loaders(self)
 
     @property
     def client_addr(self) -> str | None:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, TypeVar
 import strawberry
 from sqlalchemy.orm import Session
 
-from ogcrm.services import audit, errors
+from ogcrm import errors
+from ogcrm.auth import audit
 
 if TYPE_CHECKING:
     from ogcrm.api.context import Context

@@ -3,21 +3,32 @@ whatever the page size."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from ogcrm.accounts import contacts, organizations
+from ogcrm.accounts.contacts import ContactDetails
+from ogcrm.auth.principal import Principal
 from ogcrm.db.models import Contact, Organization
-from ogcrm.services import contacts, organizations
-from ogcrm.services.contacts import ContactDetails
 
-if TYPE_CHECKING:
-    from ogcrm.api.context import Context
+T = TypeVar("T")
+
+
+class Request(Protocol):
+    """What the loaders need of a request: its caller, and a way to run a service in a
+    read session or a unit of work (:class:`ogcrm.api.context.Context` is one)."""
+
+    def require_principal(self) -> Principal: ...
+
+    async def read(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
+
+    async def write(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
 
 
 class Loaders:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Request) -> None:
         self._ctx = ctx
         self.organization: DataLoader[int, Organization | None] = DataLoader(self._organizations)
         self.contacts_of: DataLoader[int, list[Contact]] = DataLoader(self._contacts_of)

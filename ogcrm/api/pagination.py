@@ -13,7 +13,7 @@ import binascii
 import json
 from typing import Any
 
-from ogcrm.services.errors import InvalidInput
+from ogcrm.errors import InvalidInput
 
 
 def encode_cursor(kind: str, key: tuple[Any, ...]) -> str:

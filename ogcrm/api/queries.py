@@ -15,6 +15,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 import ogcrm
+from ogcrm.accounts import contacts, organizations
 from ogcrm.api.context import Context
 from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
 from ogcrm.api.permissions import IsAuthenticated
@@ -29,9 +30,9 @@ from ogcrm.api.types.access import (
 )
 from ogcrm.api.types.contact import Contact, ContactConnection
 from ogcrm.api.types.organization import Organization, OrganizationConnection
+from ogcrm.auth import audit, users
 from ogcrm.db import models
-from ogcrm.services import audit, contacts, organizations, users
-from ogcrm.services.errors import InvalidInput
+from ogcrm.errors import InvalidInput
 
 _NODE_TYPES: dict[str, Any] = {"Organization": Organization, "Contact": Contact}
 _ORG_CURSOR = "organization"

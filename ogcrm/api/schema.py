@@ -23,7 +23,7 @@ from ogcrm.api.mutations import Mutation
 from ogcrm.api.queries import Query
 from ogcrm.api.validation import OneCredentialFieldPerDocument
 from ogcrm.config import Settings
-from ogcrm.services.errors import DomainError
+from ogcrm.errors import DomainError
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30

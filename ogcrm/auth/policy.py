@@ -22,7 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from ogcrm.auth.principal import Principal
 from ogcrm.db import models as m
 from ogcrm.db.models import Action, Scope
-from ogcrm.services.errors import NotFound, PermissionDenied
+from ogcrm.errors import NotFound, PermissionDenied
 
 T = TypeVar("T", bound=tuple[Any, ...])
 

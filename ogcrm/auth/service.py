@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ogcrm.auth import audit
 from ogcrm.auth.passwords import check_password_policy, dummy_verify, hash_password, verify_password
 from ogcrm.auth.principal import Principal
 from ogcrm.auth.throttle import LoginThrottle
@@ -24,8 +25,7 @@ from ogcrm.auth.tokens import (
 from ogcrm.config import Settings
 from ogcrm.db.models import Action, AuthSession, RefreshToken, Role, RolePermission, Scope, User
 from ogcrm.db.types import utcnow
-from ogcrm.services import audit
-from ogcrm.services.errors import AuthenticationFailed, InvalidInput, RateLimited
+from ogcrm.errors import AuthenticationFailed, InvalidInput, RateLimited
 
 INVALID_CREDENTIALS = "invalid e-mail or password"
 

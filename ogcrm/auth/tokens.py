@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from ogcrm.services.errors import AuthenticationFailed
+from ogcrm.errors import AuthenticationFailed
 
 ALGORITHM = "HS256"
 ISSUER = "ogcrm"

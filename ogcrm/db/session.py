@@ -76,9 +76,15 @@ class Database:
     def __init__(self, settings: Settings, *, application_name: str = "ogcrm") -> None:
         self.settings = settings
         self.engine = create_db_engine(settings.database_url, application_name=application_name)
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        #: Facts every session of this database carries in ``Session.info`` (copied when
+        #: the session opens): where this process sends jobs, for one
+        #: (:func:`ogcrm.jobs.queue.bind`). The database layer does not read it.
+        self.info: dict[str, Any] = {}
+        self._reader = sessionmaker(self.engine, expire_on_commit=False, info=self.info)
         self._writer = sessionmaker(
-            self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
+            self.engine.execution_options(**{_WRITE_OPTION: True}),
+            expire_on_commit=False,
+            info=self.info,
         )
 
     @contextmanager

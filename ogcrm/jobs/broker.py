@@ -14,17 +14,21 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from ogcrm.config import Settings
+from ogcrm.jobs.registry import declare
+from ogcrm.jobs.runtime import RuntimeFactory
 
 log = logging.getLogger(__name__)
 
 #: Redis broker tuning lives in the settings (``job_heartbeat_timeout_ms``,
 #: ``job_maintenance_chance``): Dramatiq's defaults leave a dead worker's messages unacked
 #: for a minute and run maintenance rarely (Bogdanp/dramatiq#64, #527); the database remains
-#: the source of truth for job state either way (RELIABILITY.md §0.6).
+#: the source of truth for job state either way (docs/architecture.md, "Jobs").
 
 
-def build_broker(settings: Settings) -> dramatiq.Broker:
-    """Create the broker ``settings`` ask for and make it Dramatiq's global broker."""
+def build_broker(settings: Settings, runtime: RuntimeFactory) -> dramatiq.Broker:
+    """Create the broker ``settings`` ask for, make it Dramatiq's global broker and
+    declare on it every job registered so far, running with ``runtime()``
+    (:func:`ogcrm.worker.build_broker` imports every domain's jobs first)."""
     broker: dramatiq.Broker
     if settings.uses_redis:
         from dramatiq.brokers.redis import RedisBroker
@@ -39,9 +43,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         broker = StubBroker()
         broker.emit_after("process_boot")
     dramatiq.set_broker(broker)
-    from ogcrm.jobs.actors import register
-
-    register(broker)
+    declare(broker, runtime)
     return broker
 
 

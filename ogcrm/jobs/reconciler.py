@@ -1,7 +1,9 @@
 """The reconciler, run on a schedule: jobs whose messages were lost are sent again.
 
-The database is the record of what is owed (:func:`ogcrm.jobs.outbox.reconcile`); this
-runs it every ``reconcile_every`` seconds in the background of the processes that work
+The database is the record of what is owed: each domain declares, with
+:func:`ogcrm.jobs.registry.owed`, which of its jobs are due again (datasets: received but
+never processed, processing past a lease, approved but never merged). :func:`reconcile`
+asks them all and re-sends; :class:`Reconciler` runs it every ``reconcile_every`` seconds in the background of the processes that work
 jobs: every ``ogcrm worker`` process, and ``ogcrm serve`` on the embedded set-up. With
 Redis, a lock taken for one interval lets one process of all of them do it; a duplicate
 would be harmless anyway (the jobs' guarded state transitions), only wasted work.
@@ -22,9 +24,27 @@ import dramatiq
 
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
-from ogcrm.jobs.outbox import reconcile
+from ogcrm.db.types import utcnow
+from ogcrm.jobs import registry
+from ogcrm.jobs.queue import send
 
 log = logging.getLogger(__name__)
+
+
+def reconcile(
+    db: Database, broker: dramatiq.Broker, *, lease: dt.timedelta
+) -> dict[str, list[int]]:
+    """Re-send every job owed since longer than ``lease`` ago; returns the ids re-sent by
+    job verb (``{"process": [...], "merge": [...]}``). Safe to run any time: the jobs'
+    guarded state transitions make a duplicate a no-op."""
+    cutoff = utcnow() - lease
+    resent: dict[str, list[int]] = {}
+    for owed in registry.OWED:
+        for job, ids in owed(db, cutoff).items():
+            resent.setdefault(job.rsplit(".", 1)[-1], []).extend(ids)
+            for id_ in ids:
+                send(broker, job, id_)
+    return resent
 
 
 class Reconciler:
@@ -66,7 +86,7 @@ class Reconciler:
             return None
         db = self._db() if callable(self._db) else self._db
         resent = reconcile(db, self._broker, lease=self._lease if lease is None else lease)
-        if resent["process"] or resent["merge"]:
+        if any(resent.values()):
             log.warning("reconciler re-sent lost jobs: %s", resent)
         return resent
 

@@ -14,7 +14,7 @@ In order of authority:
    not disagree (``LLC`` vs ``Inc.`` are successor entities); between ``candidate`` and
    ``same`` a person is asked; below, the organization is new.
 
-Pure: no database. :mod:`ogcrm.services.matching` feeds it the CRM's organizations and
+Pure: no database. :mod:`ogcrm.datasets.matching` feeds it the CRM's organizations and
 decisions.
 """
 

@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from ogcrm.accounts.interactions import log_interaction
+from ogcrm.accounts.organizations import create_organization
 from ogcrm.api.app import create_app
 from ogcrm.auth.principal import system_principal
 from ogcrm.db.models import Interaction, ScoreSnapshot
+from ogcrm.errors import InvalidInput, NotFound
 from ogcrm.rules.ruleset import parse
-from ogcrm.services.errors import InvalidInput, NotFound
-from ogcrm.services.interactions import log_interaction
-from ogcrm.services.organizations import create_organization
-from ogcrm.services.rules import activate, save_rule_set, stored_score
+from ogcrm.scoring.rule_sets import activate, save_rule_set, stored_score
 from tests.api.conftest import gql, token_for
 
 SYSTEM = system_principal("test")

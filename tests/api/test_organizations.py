@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from ogcrm.accounts.organizations import create_organization
 from ogcrm.api.pagination import encode_cursor
 from ogcrm.auth.principal import system_principal
 from ogcrm.db.session import Database
-from ogcrm.services.organizations import create_organization
 from tests.api.conftest import gql, token_for
 
 SYSTEM = system_principal("test")

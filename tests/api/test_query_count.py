@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import event
 from starlette.testclient import TestClient
 
+from ogcrm.accounts.contacts import create_contact
+from ogcrm.accounts.organizations import create_organization
 from ogcrm.auth.principal import system_principal
 from ogcrm.db.session import Database
-from ogcrm.services.contacts import create_contact
-from ogcrm.services.organizations import create_organization
 from tests.support import gql, login
 
 LIST = """

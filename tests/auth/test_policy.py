@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from ogcrm.auth import policy
+from ogcrm.auth import users as user_service
 from ogcrm.auth.principal import Principal, system_principal
 from ogcrm.db import models as m
 from ogcrm.db.models import Action, Scope
 from ogcrm.db.session import Database
-from ogcrm.services import users as user_service
-from ogcrm.services.errors import PermissionDenied
+from ogcrm.errors import PermissionDenied
 from tests.conftest import UserFactory
 
 OWNED = (
@@ -138,7 +138,7 @@ class World:
             )
             s.add(dataset)
             s.flush()
-            from ogcrm.services import audit
+            from ogcrm.auth import audit
 
             audit.record(s, system, "test.event")
             s.flush()
@@ -220,7 +220,7 @@ class TestProspects:
         assert _visible(db, principal, "contact") == set()
 
     def test_claiming_makes_a_prospect_ones_own(self, db: Database, users: UserFactory):
-        from ogcrm.services.organizations import claim_organization
+        from ogcrm.accounts.organizations import claim_organization
 
         rep = users.create("sales")
         with db.unit_of_work() as s:
@@ -232,7 +232,7 @@ class TestProspects:
             assert claim_organization(s, rep.principal(db), prospect_id).owner_id == rep.id
 
     def test_an_owned_account_cannot_be_claimed(self, db: Database, users: UserFactory):
-        from ogcrm.services.organizations import claim_organization
+        from ogcrm.accounts.organizations import claim_organization
 
         rep, other = users.create("sales"), users.create("sales")
         with db.unit_of_work() as s:

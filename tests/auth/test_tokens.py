@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from ogcrm.auth.tokens import AUDIENCE, ISSUER, decode_access_token, issue_access_token
 from ogcrm.db.models import AuditEvent
 from ogcrm.db.session import Database
-from ogcrm.services.errors import AuthenticationFailed
+from ogcrm.errors import AuthenticationFailed
 from tests.conftest import TEST_SECRET_KEY
 from tests.support import login
 

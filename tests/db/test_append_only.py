@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from ogcrm.auth import audit
 from ogcrm.auth.principal import system_principal
 from ogcrm.db.models import AuditEvent, ChangeRecord
 from ogcrm.db.session import Database
-from ogcrm.services import audit
 
 
 @pytest.fixture
@@ -78,8 +78,9 @@ def test_datasets_and_their_cell_issues_stay(db: Database, tmp_path, statement, 
     foreign key; that a dataset can never go is what keeps those references whole."""
     if statement.startswith("TRUNCATE") and db.engine.dialect.name != "postgresql":
         pytest.skip("TRUNCATE is PostgreSQL's; SQLite has none (DELETE is covered)")
+    from ogcrm.datasets.intake import receive
+    from ogcrm.datasets.staging import process
     from ogcrm.db.models import CellIssue, Dataset
-    from ogcrm.services.datasets import process, receive
 
     path = tmp_path / "permits.csv"
     path.write_text("Operator Name,API #,Spud Date\nAcme  Oil Co.,42-003-12345,1/2/2024\n")

@@ -19,11 +19,13 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from ogcrm.auth import audit
 from ogcrm.auth.principal import system_principal
+from ogcrm.datasets.intake import receive
+from ogcrm.datasets.merge import approve_and_merge
+from ogcrm.datasets.revert import revert
+from ogcrm.datasets.staging import process
 from ogcrm.db.session import Database
-from ogcrm.services import audit
-from ogcrm.services.datasets import process, receive
-from ogcrm.services.merge import approve_and_merge, revert
 
 P = system_principal("test")
 

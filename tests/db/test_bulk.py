@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ogcrm.auth.principal import system_principal
+from ogcrm.datasets.intake import receive
+from ogcrm.datasets.staging import STAGED_COLUMNS
 from ogcrm.db.bulk import IdPool, WriteBehind, bulk_write, insert_rows
 from ogcrm.db.models import ChangeRecord, Dataset, DatasetState, StagedRow, Well
 from ogcrm.db.session import Database
-from ogcrm.services.datasets import STAGED_COLUMNS, receive
 
 COLUMNS = STAGED_COLUMNS
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from ogcrm.accounts.organizations import create_organization
 from ogcrm.auth.principal import system_principal
 from ogcrm.db.models import (
     Contact,
@@ -24,7 +25,6 @@ from ogcrm.db.models import (
 )
 from ogcrm.db.session import Database
 from ogcrm.identifiers import normalize_api_number
-from ogcrm.services.organizations import create_organization
 
 
 def _org(session, name: str = "Acme Operating LLC", **kwargs) -> Organization:

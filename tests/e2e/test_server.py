@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ogcrm.accounts.organizations import create_organization
 from ogcrm.auth.principal import system_principal
 from ogcrm.db.session import Database
-from ogcrm.services.organizations import create_organization
 from tests.api.conftest import LOGIN
 from tests.conftest import TEST_REDIS_URL, AppUser
 from tests.support import free_port, ogcrm_command, subprocess_env, wait_for_http

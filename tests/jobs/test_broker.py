@@ -15,7 +15,8 @@ from starlette.testclient import TestClient
 from ogcrm.api.app import create_app
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
-from ogcrm.jobs.broker import broker_status, build_broker
+from ogcrm.jobs.broker import broker_status
+from ogcrm.worker import build_broker
 from tests.conftest import TEST_REDIS_URL
 from tests.support import ogcrm_command, subprocess_env
 

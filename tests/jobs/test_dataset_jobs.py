@@ -10,17 +10,18 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from ogcrm.auth.principal import system_principal
+from ogcrm.datasets import staging, tasks
+from ogcrm.datasets.intake import receive
 from ogcrm.db.models import Dataset, DatasetState
-from ogcrm.jobs import actors
-from ogcrm.jobs.broker import build_broker
-from ogcrm.services.datasets import receive
-from ogcrm.services.errors import InvalidInput
+from ogcrm.errors import InvalidInput
+from ogcrm.jobs.queue import send
+from ogcrm.jobs.runtime import JobRuntime
+from ogcrm.worker import build_broker
 
 
 @pytest.fixture
 def jobs(settings, db, tmp_path):
-    broker = build_broker(replace(settings, redis_url=""))
-    actors.use_database(db, tmp_path)
+    broker = build_broker(replace(settings, redis_url=""), JobRuntime(db, tmp_path))
     worker = dramatiq.Worker(broker, worker_timeout=50)
     worker.start()
     yield broker
@@ -42,17 +43,17 @@ def _state(db, dataset_id: int) -> DatasetState:
 
 def test_a_worker_processes_then_merges(jobs, db, tmp_path):
     dataset_id = _received(db, tmp_path, "Operator Name,API #\nAcme Oil Co.,42-003-12345\n")
-    actors.send(jobs, "dataset.process", dataset_id)
+    send(jobs, "dataset.process", dataset_id)
     jobs.join("dataset", fail_fast=True)
     assert _state(db, dataset_id) == DatasetState.AWAITING_REVIEW
-    actors.send(jobs, "dataset.merge", dataset_id)
+    send(jobs, "dataset.merge", dataset_id)
     jobs.join("dataset", fail_fast=True)
     assert _state(db, dataset_id) == DatasetState.MERGED
 
 
 def test_bad_input_fails_at_once_without_retries(jobs, db, tmp_path):
     dataset_id = _received(db, tmp_path, "Operator Name,API #\nAcme Oil Co.,42-003-12345\n")
-    actors.send(jobs, "dataset.merge", dataset_id)  # not processed: wrong state
+    send(jobs, "dataset.merge", dataset_id)  # not processed: wrong state
     with pytest.raises(InvalidInput, match="not awaiting review"):
         jobs.join("dataset", fail_fast=True)
     (dead,) = jobs.dead_letters
@@ -62,18 +63,17 @@ def test_bad_input_fails_at_once_without_retries(jobs, db, tmp_path):
 
 def test_a_delivered_twice_merge_merges_once(jobs, db, tmp_path):
     dataset_id = _received(db, tmp_path, "Operator Name,API #\nAcme Oil Co.,42-003-12345\n")
-    actors.process_dataset(dataset_id)
-    actors.merge_dataset(dataset_id)
+    rt = JobRuntime(db, tmp_path)
+    tasks.process_dataset(rt, dataset_id)
+    tasks.merge_dataset(rt, dataset_id)
     with pytest.raises(InvalidInput):
-        actors.merge_dataset(dataset_id)  # the redelivered message finds it merged
+        tasks.merge_dataset(rt, dataset_id)  # the redelivered message finds it merged
     assert _state(db, dataset_id) == DatasetState.MERGED
 
 
 def test_database_faults_are_retried(jobs, db, tmp_path, monkeypatch):
-    from ogcrm.services import datasets
-
     dataset_id = _received(db, tmp_path, "Operator Name,API #\nAcme Oil Co.,42-003-12345\n")
-    real = datasets.process
+    real = staging.process
     calls = []
 
     def flaky(*args, **kwargs):
@@ -82,8 +82,8 @@ def test_database_faults_are_retried(jobs, db, tmp_path, monkeypatch):
             raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(datasets, "process", flaky)
-    actors.send(jobs, "dataset.process", dataset_id)
+    monkeypatch.setattr(staging, "process", flaky)
+    send(jobs, "dataset.process", dataset_id)
     jobs.join("dataset", fail_fast=True, timeout=20_000)
     assert len(calls) == 2
     assert _state(db, dataset_id) == DatasetState.AWAITING_REVIEW

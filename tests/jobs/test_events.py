@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from ogcrm.auth.principal import system_principal
+from ogcrm.datasets import tasks
+from ogcrm.datasets.intake import receive
 from ogcrm.events import InProcessBus, RedisBus, iterate
-from ogcrm.jobs import actors
-from ogcrm.services.datasets import receive
+from ogcrm.jobs.runtime import JobRuntime
 from tests.conftest import TEST_REDIS_URL
 
 
@@ -36,7 +37,6 @@ def test_redis_carries_events_between_bus_instances():
 
 def test_processing_publishes_progress(db, settings, tmp_path):
     bus = InProcessBus()
-    actors.use_database(db, tmp_path, bus)
     path = tmp_path / "u.csv"
     path.write_text(
         "Operator Name,API #\n" + "".join(f"Acme {i},42-003-{i:05d}\n" for i in range(1, 121))
@@ -44,7 +44,7 @@ def test_processing_publishes_progress(db, settings, tmp_path):
     with db.unit_of_work() as s:
         dataset_id = receive(s, system_principal("test"), path, data_dir=tmp_path).dataset_id
     sub = bus.subscribe(f"dataset:{dataset_id}")
-    actors.process_dataset(dataset_id)
+    tasks.process_dataset(JobRuntime(db, tmp_path, bus), dataset_id)
     events = list(iterate(sub, timeout=0.2))
     assert events[0] == {"dataset_id": dataset_id, "stage": "processing", "rows_done": 120}
     assert events[-1]["stage"] == "awaiting_review" and events[-1]["rows_total"] == 120

@@ -17,13 +17,15 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from ogcrm.auth.principal import system_principal
+from ogcrm.datasets.intake import receive
+from ogcrm.datasets.lifecycle import MAX_MERGE_ATTEMPTS
+from ogcrm.datasets.merge import approve_and_merge
+from ogcrm.datasets.staging import process
 from ogcrm.db.models import ChangeRecord, Dataset, DatasetState, Permit, StagedRow, Well
 from ogcrm.db.session import Database
-from ogcrm.jobs import actors
-from ogcrm.jobs.actors import _retry_when
-from ogcrm.jobs.broker import build_broker
-from ogcrm.services.datasets import process, receive
-from ogcrm.services.merge import approve_and_merge
+from ogcrm.jobs.queue import send
+from ogcrm.jobs.registry import retry_when
+from ogcrm.worker import build_broker
 from tests.conftest import TEST_REDIS_URL
 from tests.support import spawn_worker, worker_env
 
@@ -145,7 +147,7 @@ def test_connection_killed_mid_processing_stages_nothing_and_the_retry_completes
     )
     assert killed, "processing finished before it could be interrupted"
     assert failure and isinstance(failure[0], OperationalError), failure
-    assert _retry_when(0, failure[0]), "a dropped connection is retried"
+    assert retry_when(0, failure[0]), "a dropped connection is retried"
     with db.read() as s:
         assert s.scalar(select(func.count()).where(StagedRow.dataset_id == dataset_id)) == 0
         assert s.get(Dataset, dataset_id).state == DatasetState.RECEIVED
@@ -171,7 +173,7 @@ def test_worker_killed_mid_merge_then_the_redelivered_job_merges_once(db, settin
     # the first worker holds still after writing the batch, inside the merge's transaction
     first = start_worker(OGCRM_FAILPOINT="merge.after_batch:sleep=30")
     try:
-        actors.send(broker, "dataset.merge", dataset_id)
+        send(broker, "dataset.merge", dataset_id)
         deadline = time.monotonic() + 60
         busy = False
         while not busy and time.monotonic() < deadline:
@@ -224,7 +226,7 @@ def test_a_merge_that_kills_its_worker_every_time_is_given_up(db, settings, tmp_
         settings, tmp_path, heartbeat_ms=1000, OGCRM_FAILPOINT="merge.after_batch:sigkill"
     )
     broker = build_broker(replace(settings, redis_url=TEST_REDIS_URL))
-    actors.send(broker, "dataset.merge", dataset_id)
+    send(broker, "dataset.merge", dataset_id)
     starts = 0
     deadline = time.monotonic() + 120
     while _counts(db, dataset_id)[3] != DatasetState.FAILED and time.monotonic() < deadline:
@@ -243,6 +245,6 @@ def test_a_merge_that_kills_its_worker_every_time_is_given_up(db, settings, tmp_
     with db.read() as s:
         dataset = s.get(Dataset, dataset_id)
     assert dataset.state == DatasetState.FAILED, f"still {dataset.state} after {starts} workers"
-    assert dataset.attempts == actors.MAX_MERGE_ATTEMPTS + 1
+    assert dataset.attempts == MAX_MERGE_ATTEMPTS + 1
     assert "did not complete in 3 attempts" in dataset.error
     assert _counts(db, dataset_id)[:3] == (0, 0, 0)

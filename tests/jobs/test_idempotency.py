@@ -8,11 +8,12 @@ import threading
 from sqlalchemy import func, select, text
 
 from ogcrm.auth.principal import system_principal
+from ogcrm.datasets.intake import receive
+from ogcrm.datasets.merge import approve_and_merge
+from ogcrm.datasets.staging import process
 from ogcrm.db.models import ChangeRecord, Dataset, DatasetState, Organization, Permit, Well
 from ogcrm.db.session import Database
-from ogcrm.services.datasets import process, receive
-from ogcrm.services.errors import InvalidInput
-from ogcrm.services.merge import approve_and_merge
+from ogcrm.errors import InvalidInput
 
 P = system_principal("test")
 HEADER = "permit_number,Operator Name,API #,County\n"

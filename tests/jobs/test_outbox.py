@@ -13,10 +13,14 @@ import pytest
 import redis
 
 from ogcrm.auth.principal import system_principal
+from ogcrm.datasets import service
+from ogcrm.datasets.intake import receive
+from ogcrm.datasets.staging import process
 from ogcrm.db.models import Dataset, DatasetState
-from ogcrm.jobs import actors, outbox
-from ogcrm.jobs.broker import build_broker
-from ogcrm.services.datasets import process, receive
+from ogcrm.jobs import queue
+from ogcrm.jobs.reconciler import reconcile
+from ogcrm.jobs.runtime import JobRuntime
+from ogcrm.worker import build_broker
 from tests.support import free_port
 
 P = system_principal("test")
@@ -33,11 +37,11 @@ def test_a_job_is_sent_after_commit_and_never_after_rollback(db, settings, tmp_p
     broker = build_broker(replace(settings, redis_url=""))
     dataset_id = _received(db, tmp_path)
     with db.unit_of_work() as s:
-        outbox.request_processing(s, broker, dataset_id)
+        queue.after_commit(s, broker, "dataset.process", dataset_id)
         assert broker.queues.get("dataset") is None or broker.queues["dataset"].qsize() == 0
     assert broker.queues["dataset"].qsize() == 1
     with pytest.raises(RuntimeError), db.unit_of_work() as s:
-        outbox.request_processing(s, broker, dataset_id)
+        queue.after_commit(s, broker, "dataset.process", dataset_id)
         raise RuntimeError("the request failed")
     assert broker.queues["dataset"].qsize() == 1
 
@@ -73,18 +77,17 @@ def test_messages_lost_with_redis_are_sent_again_by_the_reconciler(db, settings,
     server = start_redis()
     try:
         url = f"redis://127.0.0.1:{port}/0"
-        broker = build_broker(replace(settings, redis_url=url))
-        actors.use_database(db, tmp_path)
+        broker = build_broker(replace(settings, redis_url=url), JobRuntime(db, tmp_path))
         dataset_id = _received(db, tmp_path)
         process(db, dataset_id, data_dir=tmp_path)
         with db.unit_of_work() as s:
-            outbox.approve(s, broker, P, dataset_id)
+            service.approve(s, P, dataset_id)
         assert redis.Redis(port=port).dbsize() > 0  # the merge message is in Redis ...
         redis.Redis(port=port).shutdown(nosave=True)  # ... and Redis loses everything
         server.wait(timeout=10)
         server = start_redis()
         assert redis.Redis(port=port).dbsize() == 0
-        resent = outbox.reconcile(db, broker, lease=dt.timedelta(0))
+        resent = reconcile(db, broker, lease=dt.timedelta(0))
         assert resent == {"process": [], "merge": [dataset_id]}
         worker = dramatiq.Worker(broker, worker_timeout=100)
         worker.start()

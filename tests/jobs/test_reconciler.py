@@ -18,12 +18,12 @@ from starlette.testclient import TestClient
 from ogcrm.api.app import create_app
 from ogcrm.auth.principal import system_principal
 from ogcrm.cli import main
+from ogcrm.datasets.intake import receive
 from ogcrm.db.models import Dataset, DatasetState
 from ogcrm.db.session import Database
 from ogcrm.db.types import utcnow
-from ogcrm.jobs.broker import build_broker
 from ogcrm.jobs.reconciler import Reconciler, redis_lock
-from ogcrm.services.datasets import receive
+from ogcrm.worker import build_broker
 from tests.conftest import TEST_REDIS_URL
 from tests.support import spawn_worker, worker_env
 

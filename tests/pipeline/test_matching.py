@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ogcrm.accounts.cleaning import organization_keys
+from ogcrm.accounts.organizations import create_organization
 from ogcrm.auth.principal import system_principal
+from ogcrm.datasets.matching import load_matcher, record_decision
 from ogcrm.db.models import MatchVerdict
 from ogcrm.pipeline.matching import OrganizationMatcher, OrgName, Verdict, contact_groups
-from ogcrm.services.cleaning import organization_keys
-from ogcrm.services.matching import load_matcher, record_decision
-from ogcrm.services.organizations import create_organization
 
 PAIRS = Path(__file__).resolve().parents[1] / "data" / "operator_pairs.csv"
 
@@ -128,8 +128,8 @@ def test_contacts_sharing_an_email_or_phone_are_one_person():
 
 
 def test_an_existing_contact_is_found_by_cleaned_email_or_phone(db):
-    from ogcrm.services.contacts import create_contact
-    from ogcrm.services.matching import find_contact
+    from ogcrm.accounts.contacts import create_contact
+    from ogcrm.datasets.matching import find_contact
 
     principal = system_principal("test")
     with db.unit_of_work() as session:

@@ -25,10 +25,10 @@ from ogcrm.db.models import (
     Well,
 )
 from ogcrm.db.models.crm import organization_tag
-from ogcrm.rules.features import features_select
 from ogcrm.rules.ruleset import RuleSetInvalid, parse
-from ogcrm.rules.scoring import preview, rescore
-from ogcrm.services.rules import activate, explain, save_rule_set, set_override, stored_score
+from ogcrm.scoring.features import features_select
+from ogcrm.scoring.rescore import preview, rescore
+from ogcrm.scoring.rule_sets import activate, explain, save_rule_set, set_override, stored_score
 
 NOW = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -296,15 +296,16 @@ def test_a_merge_rescores_the_organizations_it_touched(db, tmp_path, shared_data
     import dramatiq
 
     from ogcrm.config import Settings
-    from ogcrm.jobs import actors
-    from ogcrm.jobs.broker import build_broker
-    from ogcrm.services.datasets import receive
+    from ogcrm.datasets import tasks
+    from ogcrm.datasets.intake import receive
+    from ogcrm.jobs.runtime import JobRuntime
+    from ogcrm.worker import build_broker
 
     principal = system_principal("test")
     with db.unit_of_work() as s:
         activate(s, principal, save_rule_set(s, principal, parse(RULES)).id, now=NOW)
-    broker = build_broker(dc_replace(Settings(data_dir=tmp_path), redis_url=""))
-    actors.use_database(db, tmp_path)
+    rt = JobRuntime(db, tmp_path)
+    broker = build_broker(dc_replace(Settings(data_dir=tmp_path), redis_url=""), rt)
     with db.unit_of_work() as s:
         dataset_id = receive(
             s,
@@ -312,11 +313,11 @@ def test_a_merge_rescores_the_organizations_it_touched(db, tmp_path, shared_data
             shared_data / "real" / "tx-rrc-drilling-permits-daf420.dat",
             data_dir=tmp_path,
         ).dataset_id
-    actors.process_dataset(dataset_id)
+    tasks.process_dataset(rt, dataset_id)
     worker = dramatiq.Worker(broker, worker_timeout=50)
     worker.start()
     try:
-        actors.merge_dataset(dataset_id)
+        tasks.merge_dataset(rt, dataset_id)
         broker.join("rules", fail_fast=True)
     finally:
         worker.stop()

@@ -6,13 +6,14 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from ogcrm.accounts.organizations import create_organization
+from ogcrm.accounts.timeline import follow_up_rules
 from ogcrm.auth.principal import system_principal
+from ogcrm.datasets.intake import receive
+from ogcrm.datasets.merge import approve_and_merge
+from ogcrm.datasets.staging import process
 from ogcrm.db.models import Interaction, InteractionKind, OrganizationEvent, Task
 from ogcrm.db.types import utcnow
-from ogcrm.services.account_events import follow_up_rules
-from ogcrm.services.datasets import process, receive
-from ogcrm.services.merge import approve_and_merge
-from ogcrm.services.organizations import create_organization
 
 P = system_principal("test")
 

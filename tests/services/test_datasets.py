@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 
 from ogcrm.auth.principal import system_principal
 from ogcrm.cli import main
+from ogcrm.datasets.intake import receive, stored_path
+from ogcrm.datasets.staging import process
+from ogcrm.datasets.summary import summary
 from ogcrm.db.models import CellIssue, Dataset, DatasetState, Organization, Permit, StagedRow, Well
+from ogcrm.errors import InvalidInput
 from ogcrm.pipeline.cleaning import json_lines
-from ogcrm.services.datasets import process, receive, stored_path, summary
-from ogcrm.services.errors import InvalidInput
 
 REAL_FILES = {
     "tx-rrc-drilling-permits-daf420.dat": ("tx-rrc-permits", 56),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from ogcrm.accounts.contacts import create_contact, update_contact
+from ogcrm.accounts.organizations import create_organization
 from ogcrm.db.models import AuditEvent, ChangeRecord, ContactPhone
-from ogcrm.services.contacts import create_contact, update_contact
-from ogcrm.services.errors import InvalidInput
-from ogcrm.services.organizations import create_organization
+from ogcrm.errors import InvalidInput
 
 
 @pytest.fixture

@@ -9,6 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from ogcrm.auth.principal import system_principal
+from ogcrm.datasets.intake import receive
+from ogcrm.datasets.lifecycle import reject
+from ogcrm.datasets.merge import approve_and_merge
+from ogcrm.datasets.revert import revert
+from ogcrm.datasets.staging import process
+from ogcrm.datasets.summary import summary
 from ogcrm.db.models import (
     ChangeRecord,
     Dataset,
@@ -19,11 +25,9 @@ from ogcrm.db.models import (
     ProductionReport,
     Well,
 )
+from ogcrm.errors import InvalidInput
 from ogcrm.pipeline.contracts import SourceSpec
 from ogcrm.plugins import default_registry
-from ogcrm.services.datasets import process, receive, summary
-from ogcrm.services.errors import InvalidInput
-from ogcrm.services.merge import approve_and_merge, reject, revert
 
 P = system_principal("test")
 
@@ -350,7 +354,7 @@ REAL = [
 @pytest.mark.parametrize("name", REAL)
 def test_every_real_file_merges_and_reverts_cleanly(db, tmp_path, shared_data, name):
     """Import, approve, check the merged counts against the CRM, revert: back to empty."""
-    from ogcrm.services.datasets import summary
+    from ogcrm.datasets.summary import summary
 
     ds = _staged(db, shared_data / "real" / name, tmp_path)
     with db.unit_of_work() as s:

@@ -6,14 +6,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from ogcrm.accounts.organizations import create_organization
 from ogcrm.auth.principal import system_principal
+from ogcrm.datasets import review
+from ogcrm.datasets.intake import receive
+from ogcrm.datasets.matching import record_decision
+from ogcrm.datasets.merge import approve_and_merge
+from ogcrm.datasets.staging import process
 from ogcrm.db.models import Dataset, MatchVerdict, Organization, Well
-from ogcrm.services import review
-from ogcrm.services.datasets import process, receive
-from ogcrm.services.errors import InvalidInput
-from ogcrm.services.matching import record_decision
-from ogcrm.services.merge import approve_and_merge
-from ogcrm.services.organizations import create_organization
+from ogcrm.errors import InvalidInput
 
 P = system_principal("test")
 FILE = (

@@ -18,8 +18,8 @@ from ogcrm.api.errors import (
 )
 from ogcrm.api.queries import _int_id
 from ogcrm.api.types.access import Action, Grant, Role, Scope, User
+from ogcrm.auth import users
 from ogcrm.db import models
-from ogcrm.services import users
 
 _Errors = ValidationError | PermissionDenied | NotFound | AuthenticationError
 

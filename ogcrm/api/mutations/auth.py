@@ -9,12 +9,12 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
+from ogcrm import errors
 from ogcrm.api.context import Context
 from ogcrm.api.errors import AuthenticationError, RateLimited, ValidationError, guarded
 from ogcrm.api.types.access import User
 from ogcrm.auth import service
 from ogcrm.db import models
-from ogcrm.services import errors
 
 
 @strawberry.type(description="A signed-in session's tokens. Send `accessToken` as a Bearer token.")

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from ogcrm.accounts import contacts, interactions, organizations
 from ogcrm.api.context import Context
 from ogcrm.api.errors import (
     AuthenticationError,
@@ -21,7 +22,6 @@ from ogcrm.api.queries import _int_id, _local_id
 from ogcrm.api.types.contact import Contact
 from ogcrm.api.types.interaction import Interaction, InteractionKind
 from ogcrm.api.types.organization import Organization
-from ogcrm.services import contacts, interactions, organizations
 
 _Errors = ValidationError | PermissionDenied | NotFound | AuthenticationError
 
@@ -213,7 +213,6 @@ class CrmMutations:
                 contact_id=_local_id(input.contact_id, "Contact")
                 if input.contact_id is not None
                 else None,
-                broker=ctx.broker,
             )
             return Interaction.from_row(row)
 

@@ -52,7 +52,7 @@ class Contact(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        from ogcrm.services import contacts
+        from ogcrm.accounts import contacts
 
         ids = [int(i) for i in node_ids]
         principal = info.context.require_principal()

@@ -1,0 +1,282 @@
+"""Contacts: people at organizations. Reading their details (e-mails, phones) is audited."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ogcrm.accounts.cleaning import Correction, clean_field_values
+from ogcrm.auth import audit, policy
+from ogcrm.auth.principal import Principal
+from ogcrm.db.models import ChangeRecord, Contact, ContactEmail, ContactPhone
+from ogcrm.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    rows: Sequence[Contact]
+    has_next: bool
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+
+
+def list_contacts(
+    session: Session,
+    principal: Principal,
+    *,
+    first: int,
+    after_id: int | None = None,
+    search: str | None = None,
+    organization_id: int | None = None,
+    ids: Sequence[int] | None = None,
+) -> ContactPage:
+    """Readable contacts by id; ``search`` matches name or e-mail (case-insensitive)."""
+    stmt = select(Contact).order_by(Contact.id)
+    if ids is not None:
+        stmt = stmt.where(Contact.id.in_(ids))
+    if after_id is not None:
+        stmt = stmt.where(Contact.id > after_id)
+    if organization_id is not None:
+        stmt = stmt.where(Contact.organization_id == organization_id)
+    if search and search.strip():
+        needle = search.strip().lower()
+        stmt = stmt.where(
+            or_(
+                Contact.full_name.ilike(f"%{needle}%", escape="\\"),
+                Contact.id.in_(
+                    select(ContactEmail.contact_id).where(
+                        ContactEmail.address.contains(needle, autoescape=True)
+                    )
+                ),
+            )
+        )
+    rows = session.scalars(policy.readable(stmt, "contact", principal).limit(first + 1)).all()
+    return ContactPage(rows=rows[:first], has_next=len(rows) > first)
+
+
+def get_contact(session: Session, principal: Principal, contact_id: int) -> Contact:
+    return policy.get_readable(session, "contact", principal, contact_id)  # type: ignore[no-any-return]
+
+
+def contacts_by_organization(
+    session: Session, principal: Principal, org_ids: Sequence[int]
+) -> dict[int, list[Contact]]:
+    """Readable contacts of each organization (for the nested field's DataLoader)."""
+    stmt = policy.readable(
+        select(Contact).where(Contact.organization_id.in_(org_ids)).order_by(Contact.id),
+        "contact",
+        principal,
+    )
+    grouped: dict[int, list[Contact]] = defaultdict(list)
+    for contact in session.scalars(stmt):
+        grouped[contact.organization_id].append(contact)
+    return grouped
+
+
+def contact_details(
+    session: Session, principal: Principal, contact_ids: Sequence[int]
+) -> dict[int, ContactDetails]:
+    """E-mails and phones of the readable contacts among ``contact_ids``; each contact
+    whose details are returned gets one ``contact.read`` audit event."""
+    readable_ids = list(
+        session.scalars(
+            policy.readable(
+                select(Contact.id).where(Contact.id.in_(contact_ids)), "contact", principal
+            )
+        )
+    )
+    details = {cid: ContactDetails() for cid in readable_ids}
+    if not readable_ids:
+        return details
+    for cid, address in session.execute(
+        select(ContactEmail.contact_id, ContactEmail.address)
+        .where(ContactEmail.contact_id.in_(readable_ids))
+        .order_by(ContactEmail.is_primary.desc(), ContactEmail.id)
+    ):
+        details[cid].emails.append(address)
+    for cid, number in session.execute(
+        select(ContactPhone.contact_id, ContactPhone.number)
+        .where(ContactPhone.contact_id.in_(readable_ids))
+        .order_by(ContactPhone.is_primary.desc(), ContactPhone.id)
+    ):
+        details[cid].phones.append(number)
+    audit.record_reads(session, principal, "contact", readable_ids)
+    return details
+
+
+def _clean_list(
+    field: str, label: str, values: Sequence[str], corrections: list[Correction]
+) -> list[str]:
+    """The import cleaners over typed values; duplicates after cleaning are dropped."""
+    for i, value in enumerate(values):
+        if not value.strip():
+            raise InvalidInput(f"{label}[{i}] is empty", field=label)
+    cleaned, fixed = clean_field_values(field, list(values), label=label)
+    corrections.extend(fixed)
+    out: list[str] = []
+    for value in cleaned:
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def _record_change(
+    session: Session,
+    principal: Principal,
+    contact_id: int,
+    field: str,
+    before: list[str] | None,
+    after: list[str],
+) -> None:
+    if before == after:
+        return
+    session.add(
+        ChangeRecord(
+            user_id=principal.user_id,
+            entity="contact",
+            entity_id=contact_id,
+            field=field,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def create_contact(
+    session: Session,
+    principal: Principal,
+    *,
+    organization_id: int,
+    full_name: str,
+    title: str | None = None,
+    emails: Sequence[str] = (),
+    phones: Sequence[str] = (),
+) -> Contact:
+    """Add a person to an organization the principal may write."""
+    name = " ".join(full_name.split())
+    if not name:
+        raise InvalidInput("full name must not be empty", field="fullName")
+    policy.get_readable(session, "organization", principal, organization_id)
+    contact = Contact(organization_id=organization_id, full_name=name, title=title)
+    policy.authorize_write(session, principal, "contact", contact)
+    corrections: list[Correction] = []
+    email_list = _clean_list("contact_email", "emails", emails, corrections)
+    phone_list = _clean_list("contact_phone", "phones", phones, corrections)
+    for i, address in enumerate(email_list):
+        contact.emails.append(ContactEmail(address=address, is_primary=i == 0))
+    for i, number in enumerate(phone_list):
+        contact.phones.append(ContactPhone(number=number, is_primary=i == 0))
+    session.add(contact)
+    session.flush()
+    if principal.user_id is not None:
+        _record_change(session, principal, contact.id, "emails", None, email_list)
+        _record_change(session, principal, contact.id, "phones", None, phone_list)
+    audit.record(
+        session,
+        principal,
+        "contact.create",
+        entity="contact",
+        entity_id=contact.id,
+        corrections=[c.as_dict() for c in corrections],
+    )
+    return contact
+
+
+_UNSET = object()
+
+
+def update_contact(
+    session: Session,
+    principal: Principal,
+    contact_id: int,
+    *,
+    full_name: str | None = None,
+    title: str | object | None = _UNSET,
+    emails: Sequence[str] | None = None,
+    phones: Sequence[str] | None = None,
+) -> Contact:
+    """Change the given fields of a contact; lists replace the stored ones."""
+    contact = get_contact(session, principal, contact_id)
+    policy.authorize_write(session, principal, "contact", contact)
+    changed: list[str] = []
+    corrections: list[Correction] = []
+    if full_name is not None:
+        name = " ".join(full_name.split())
+        if not name:
+            raise InvalidInput("full name must not be empty", field="fullName")
+        contact.full_name = name
+        changed.append("full_name")
+    if title is not _UNSET:
+        contact.title = title  # type: ignore[assignment]
+        changed.append("title")
+    if emails is not None:
+        cleaned = _clean_list("contact_email", "emails", emails, corrections)
+        before: list[str] = []
+        for row in session.scalars(
+            select(ContactEmail)
+            .where(ContactEmail.contact_id == contact.id)
+            .order_by(ContactEmail.is_primary.desc(), ContactEmail.id)
+        ):
+            before.append(row.address)
+            session.delete(row)
+        if principal.user_id is not None:
+            _record_change(session, principal, contact.id, "emails", before, cleaned)
+        session.flush()
+        session.add_all(
+            ContactEmail(contact_id=contact.id, address=a, is_primary=i == 0)
+            for i, a in enumerate(cleaned)
+        )
+        changed.append("emails")
+    if phones is not None:
+        cleaned = _clean_list("contact_phone", "phones", phones, corrections)
+        before = []
+        for row in session.scalars(
+            select(ContactPhone)
+            .where(ContactPhone.contact_id == contact.id)
+            .order_by(ContactPhone.is_primary.desc(), ContactPhone.id)
+        ):
+            before.append(row.number)
+            session.delete(row)
+        if principal.user_id is not None:
+            _record_change(session, principal, contact.id, "phones", before, cleaned)
+        session.flush()
+        session.add_all(
+            ContactPhone(contact_id=contact.id, number=n, is_primary=i == 0)
+            for i, n in enumerate(cleaned)
+        )
+        changed.append("phones")
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        "contact.update",
+        entity="contact",
+        entity_id=contact.id,
+        fields=changed,
+        corrections=[c.as_dict() for c in corrections],
+    )
+    return contact
+
+
+def delete_contact(session: Session, principal: Principal, contact_id: int) -> None:
+    contact = get_contact(session, principal, contact_id)
+    policy.authorize_write(session, principal, "contact", contact)
+    org_id = contact.organization_id
+    session.delete(contact)
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        "contact.delete",
+        entity="contact",
+        entity_id=contact_id,
+        organization_id=org_id,
+    )

@@ -1,0 +1,212 @@
+"""Users, roles and teams: what admins manage."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from ogcrm.auth import audit, policy
+from ogcrm.auth.passwords import check_password_policy, hash_password
+from ogcrm.auth.principal import Principal, system_principal
+from ogcrm.db.models import Action, Role, RolePermission, Scope, Team, User, team_membership
+from ogcrm.errors import InvalidInput, NotFound
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_email(email: str) -> str:
+    """Trimmed and lower-cased; refused unless it looks like ``local@domain.tld``."""
+    value = email.strip().lower()
+    if not _EMAIL.match(value):
+        raise InvalidInput(f"{email!r} is not an e-mail address", field="email")
+    return value
+
+
+def _role(session: Session, name: str) -> Role:
+    role = session.scalar(select(Role).where(Role.name == name.strip().lower()))
+    if role is None:
+        known = ", ".join(session.scalars(select(Role.name).order_by(Role.name)))
+        raise InvalidInput(f"unknown role {name!r} (known: {known})", field="role")
+    return role
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    principal: Principal | None = None,
+) -> User:
+    """Create an active user with an Argon2id password hash.
+
+    ``principal`` is the admin doing it; the CLI (someone with shell access to the
+    server) acts as the system.
+
+    Raises:
+        InvalidInput: bad e-mail, empty name, unknown role, weak password, or the
+            e-mail is already taken.
+    """
+    actor = principal or system_principal("cli")
+    policy.require(actor, "user", Action.WRITE)
+    address = normalize_email(email)
+    display = " ".join(name.split())
+    if not display:
+        raise InvalidInput("name must not be empty", field="name")
+    role_row = _role(session, role)
+    if problem := check_password_policy(password):
+        raise InvalidInput(problem, field="password")
+    if session.scalar(select(User.id).where(User.email == address)) is not None:
+        raise InvalidInput(f"a user with e-mail {address} already exists", field="email")
+    user = User(
+        email=address, name=display, role_id=role_row.id, password_hash=hash_password(password)
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session, actor, "user.create", entity="user", entity_id=user.id, role=role_row.name
+    )
+    return user
+
+
+def bootstrap_admin(session: Session, *, email: str, name: str, password: str) -> User:
+    """Create the first admin of a new installation; refused once any user exists."""
+    if session.scalar(select(func.count()).select_from(User)):
+        raise InvalidInput(
+            "this installation already has users; an admin creates more with `ogcrm user create`",
+            field="email",
+        )
+    return create_user(session, email=email, name=name, role="admin", password=password)
+
+
+def get_user(session: Session, principal: Principal, user_id: int) -> User:
+    return policy.get_readable(session, "user", principal, user_id)  # type: ignore[no-any-return]
+
+
+def list_users(session: Session, principal: Principal) -> Sequence[User]:
+    return session.scalars(policy.readable(select(User).order_by(User.id), "user", principal)).all()
+
+
+def set_user_active(session: Session, principal: Principal, user_id: int, active: bool) -> User:
+    """Enable or disable a user; disabling ends every session at once."""
+    from ogcrm.auth.service import revoke_all_sessions
+
+    user = get_user(session, principal, user_id)
+    policy.authorize_write(session, principal, "user", user)
+    user.is_active = active
+    if not active:
+        revoke_all_sessions(session, user, reason="disabled")
+    audit.record(
+        session, principal, "user.set_active", entity="user", entity_id=user.id, active=active
+    )
+    return user
+
+
+def revoke_user_tokens(session: Session, principal: Principal, user_id: int) -> User:
+    """Sign a user out everywhere."""
+    from ogcrm.auth.service import revoke_all_sessions
+
+    user = get_user(session, principal, user_id)
+    policy.authorize_write(session, principal, "user", user)
+    revoke_all_sessions(session, user, reason="revoked_by_admin")
+    audit.record(session, principal, "user.revoke_tokens", entity="user", entity_id=user.id)
+    return user
+
+
+def set_user_role(session: Session, principal: Principal, user_id: int, role: str) -> User:
+    user = get_user(session, principal, user_id)
+    policy.authorize_write(session, principal, "user", user)
+    user.role_id = _role(session, role).id
+    audit.record(session, principal, "user.set_role", entity="user", entity_id=user.id, role=role)
+    return user
+
+
+def set_grant(
+    session: Session, principal: Principal, *, role: str, entity: str, action: Action, scope: Scope
+) -> Role:
+    """Set one role's scope for an action on an entity kind (``none`` removes the grant)."""
+    policy.require(principal, "role", Action.WRITE)
+    if entity not in policy.ENTITY_KINDS:
+        raise InvalidInput(f"unknown entity kind {entity!r}", field="entity")
+    role_row = _role(session, role)
+    session.execute(
+        delete(RolePermission).where(
+            RolePermission.role_id == role_row.id,
+            RolePermission.entity == entity,
+            RolePermission.action == action,
+        )
+    )
+    if scope is not Scope.NONE:
+        session.execute(
+            insert(RolePermission).values(
+                role_id=role_row.id, entity=entity, action=action, scope=scope
+            )
+        )
+    audit.record(
+        session,
+        principal,
+        "role.set_grant",
+        entity="role",
+        entity_id=role_row.id,
+        kind=entity,
+        granted_action=action.value,
+        granted_scope=scope.value,
+    )
+    return role_row
+
+
+def grants_of(session: Session, role_id: int) -> list[RolePermission]:
+    return list(
+        session.scalars(
+            select(RolePermission)
+            .where(RolePermission.role_id == role_id)
+            .order_by(RolePermission.entity)
+        )
+    )
+
+
+def list_roles(session: Session, principal: Principal) -> Sequence[Role]:
+    return session.scalars(
+        policy.readable(select(Role).order_by(Role.name), "role", principal)
+    ).all()
+
+
+def create_team(session: Session, principal: Principal, name: str) -> Team:
+    policy.require(principal, "team", Action.WRITE)
+    clean = " ".join(name.split())
+    if not clean:
+        raise InvalidInput("team name must not be empty", field="name")
+    if session.scalar(select(Team.id).where(Team.name == clean)) is not None:
+        raise InvalidInput(f"a team named {clean!r} already exists", field="name")
+    team = Team(name=clean)
+    session.add(team)
+    session.flush()
+    audit.record(session, principal, "team.create", entity="team", entity_id=team.id, name=clean)
+    return team
+
+
+def add_team_member(session: Session, principal: Principal, team_id: int, user_id: int) -> None:
+    policy.require(principal, "team", Action.WRITE)
+    if session.get(Team, team_id) is None:
+        raise NotFound(f"team {team_id} not found")
+    if session.get(User, user_id) is None:
+        raise NotFound(f"user {user_id} not found")
+    exists = session.scalar(
+        select(team_membership.c.user_id).where(
+            team_membership.c.team_id == team_id, team_membership.c.user_id == user_id
+        )
+    )
+    if exists is None:
+        session.execute(insert(team_membership).values(team_id=team_id, user_id=user_id))
+    audit.record(
+        session,
+        principal,
+        "team.add_member",
+        entity="team",
+        entity_id=team_id,
+        user_id_added=user_id,
+    )

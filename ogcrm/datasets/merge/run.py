@@ -1,0 +1,135 @@
+"""Running a merge: the dataset's state moved, its staged rows paged to the engine, the
+accounts' timeline written, all in the caller's one transaction."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Text, cast, select
+from sqlalchemy.orm import Session
+
+from ogcrm.accounts.timeline import DEFAULT_FOLLOW_UPS, FollowUpRule, record_merge_events
+from ogcrm.auth import audit
+from ogcrm.auth.principal import Principal
+from ogcrm.datasets import lifecycle
+from ogcrm.datasets.merge.engine import Merger
+from ogcrm.datasets.merge.keys import MERGE_BATCH, MERGEABLE
+from ogcrm.db.bulk import WriteBehind
+from ogcrm.db.models import (
+    ChangeRecord,
+    Permit,
+    ProductionReport,
+    Source,
+    StagedRow,
+    Well,
+)
+from ogcrm.failpoints import failpoint
+from ogcrm.plugins import Registry, default_registry
+
+
+def approve_and_merge(
+    session: Session,
+    principal: Principal,
+    dataset_id: int,
+    *,
+    follow_ups: tuple[FollowUpRule, ...] = DEFAULT_FOLLOW_UPS,
+    registry: Registry | None = None,
+) -> dict[str, Any]:
+    """Merge an ``awaiting_review`` dataset in the caller's one transaction, then record
+    what it meant for each account (timeline events, follow-up tasks).
+
+    A dataset a person approved before (:func:`ogcrm.datasets.lifecycle.approve`, then
+    the merge job) keeps that person as its approver; one nobody approved yet is
+    approved by ``principal`` here.
+    """
+    dataset = lifecycle.start_merge(session, principal, dataset_id)
+    started = time.perf_counter()
+    source = session.get(Source, dataset.source_id)
+    spec = (registry or default_registry()).sources.get(source.name) if source else None
+    # on PostgreSQL the COPYs of one batch run on a writer thread while the next batch
+    # is read (on a second connection) and prepared: the server's work and ours overlap
+    with WriteBehind(session) as writer, _side_connection(session) as side:
+        merger = Merger(
+            session, dataset, source, writer, side, source_state=spec.state if spec else None
+        )
+        for rows in _mergeable_pages(side or session, dataset_id):
+            merger.merge_batch(rows)
+            session.flush()
+            merger.write_changes()
+            failpoint("merge.after_batch")
+    counts = merger.counts.as_dict()
+    counts["events"] = record_merge_events(session, dataset_id, rules=follow_ups)
+    lifecycle.finish_merge(
+        session,
+        dataset_id,
+        counts=counts,
+        timings={**(dataset.timings or {}), "merge": round(time.perf_counter() - started, 3)},
+    )
+    audit.record(
+        session, principal, "dataset.merge", entity="dataset", entity_id=dataset_id, **counts
+    )
+    return counts
+
+
+@contextmanager
+def _side_connection(session: Session) -> Iterator[Connection | None]:
+    """A second PostgreSQL connection for what a merge may read while its writes are
+    queued: staged rows (committed before the merge began) and ids drawn from
+    sequences. ``None`` on SQLite, where writes are not queued."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield None
+        return
+    with bind.connect() as side:
+        yield side
+
+
+def _mergeable_pages(
+    reader: Session | Connection, dataset_id: int
+) -> Iterator[dict[int, dict[str, Any]]]:
+    """A dataset's mergeable staged rows, a batch at a time: row number -> values."""
+    last = 0
+    while True:
+        # walks the (dataset_id, row_number) key in order; filtering on outcome in SQL
+        # would make PostgreSQL sort what remains of the dataset for every batch
+        page = reader.execute(
+            select(StagedRow.row_number, StagedRow.outcome, cast(StagedRow.cleaned, Text))
+            .where(StagedRow.dataset_id == dataset_id, StagedRow.row_number > last)
+            .order_by(StagedRow.row_number)
+            .limit(MERGE_BATCH)
+        ).all()
+        if not page:
+            return
+        last = page[-1].row_number
+        mergeable_rows = [r for r in page if r.outcome in MERGEABLE]
+        if mergeable_rows:
+            # one parse of the page's JSON, not one per row
+            cleaned = json.loads("[" + ",".join(r[2] for r in mergeable_rows) + "]")
+            yield dict(zip((r.row_number for r in mergeable_rows), cleaned, strict=True))
+
+
+def touched_organizations(session: Session, dataset_id: int) -> list[int]:
+    """Organizations a merged dataset changed, or whose wells, permits or production it
+    changed: the ones to rescore."""
+    cr = ChangeRecord.__table__
+    mine = cr.c.dataset_id == dataset_id
+    ids: set[int] = set(
+        session.scalars(
+            select(cr.c.entity_id).where(mine, cr.c.entity == "organization").distinct()
+        )
+    )
+    for model in (Well, Permit, ProductionReport):
+        table = model.__table__
+        changed = select(cr.c.entity_id).where(mine, cr.c.entity == table.name)
+        ids.update(
+            session.scalars(
+                select(table.c.operator_id)
+                .where(table.c.id.in_(changed), table.c.operator_id.is_not(None))
+                .distinct()
+            )
+        )
+    return sorted(ids)

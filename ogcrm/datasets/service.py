@@ -1,0 +1,131 @@
+"""The dataset operations the faces call (GraphQL, CLI, jobs), each over a whole
+:class:`~ogcrm.db.session.Database` where it needs several transactions.
+
+- :func:`import_now` is the CLI's import: received and processed in this process.
+- :func:`request_processing` and :func:`approve` record what a person asked for and
+  send the job that does it once their transaction commits.
+- :func:`merge_approved` is the merge job's body; :func:`merge_now` is the CLI's merge
+  (``--approve``, ``dataset approve``), the same steps without a queue in between.
+  Both end in :func:`rescore_touched`: the one place a merge's accounts are rescored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ogcrm.auth.principal import Principal, system_principal
+from ogcrm.datasets import lifecycle
+from ogcrm.datasets.intake import Received, receive
+from ogcrm.datasets.merge import approve_and_merge, touched_organizations
+from ogcrm.datasets.revert import revert
+from ogcrm.datasets.staging import process
+from ogcrm.db.models import DatasetState
+from ogcrm.db.session import Database
+from ogcrm.jobs import queue
+from ogcrm.scoring.rule_sets import rescore_soon
+
+log = logging.getLogger(__name__)
+
+PROCESS_JOB = "dataset.process"
+MERGE_JOB = "dataset.merge"
+REVERT_JOB = "dataset.revert"
+
+
+def request_processing(session: Session, dataset_id: int) -> None:
+    """Have the dataset processed once the transaction that received it commits."""
+    queue.require_enqueue(session, PROCESS_JOB, dataset_id)
+
+
+def approve(session: Session, principal: Principal, dataset_id: int) -> None:
+    """Record (and audit) ``principal``'s approval and have the merge job run once it is
+    committed; the merged dataset keeps ``principal`` as its approver."""
+    lifecycle.approve(session, principal, dataset_id)
+    queue.require_enqueue(session, MERGE_JOB, dataset_id)
+
+
+def request_revert(session: Session, principal: Principal, dataset_id: int) -> None:
+    """Have a merged dataset reverted by a job once this transaction commits."""
+    lifecycle.check_revertable(session, dataset_id)
+    queue.require_enqueue(session, REVERT_JOB, dataset_id)
+
+
+def merge_approved(db: Database, dataset_id: int) -> dict[str, Any] | None:
+    """The merge job: count the attempt (committed first, so a worker killed mid-merge
+    still counts), give up after :data:`~ogcrm.datasets.lifecycle.MAX_MERGE_ATTEMPTS`,
+    else merge in one transaction and rescore what it touched. ``None`` when it gave
+    up."""
+    with db.unit_of_work() as session:
+        attempts = lifecycle.count_merge_attempt(session, dataset_id)
+        if attempts is not None and attempts > lifecycle.MAX_MERGE_ATTEMPTS:
+            lifecycle.give_up_merge(session, dataset_id)
+            log.error(
+                "dataset %s: merge given up after %s attempts",
+                dataset_id,
+                lifecycle.MAX_MERGE_ATTEMPTS,
+            )
+            return None
+    with db.unit_of_work() as session:
+        counts = approve_and_merge(session, system_principal("job"), dataset_id)
+    rescore_touched(db, dataset_id)
+    return counts
+
+
+def merge_now(db: Database, principal: Principal, dataset_id: int) -> dict[str, Any]:
+    """Approve (as ``principal``, unless someone did) and merge in this process, then
+    rescore what the merge touched."""
+    with db.unit_of_work() as session:
+        counts = approve_and_merge(session, principal, dataset_id)
+    rescore_touched(db, dataset_id)
+    return counts
+
+
+def revert_now(db: Database, principal: Principal, dataset_id: int) -> dict[str, Any]:
+    """Revert a merged dataset in one transaction, then rescore what it had touched."""
+    with db.unit_of_work() as session:
+        touched = touched_organizations(session, dataset_id)
+        result = revert(session, principal, dataset_id)
+    if touched:
+        with db.unit_of_work() as session:
+            rescore_soon(session, touched)
+    return result
+
+
+def rescore_touched(db: Database, dataset_id: int) -> None:
+    """After a merge, rescore the organizations it touched: a job when this process has
+    a broker (rescoring is its own job: the merge is done once it has committed), else
+    now (when a rule set is active)."""
+    with db.unit_of_work() as session:
+        touched = touched_organizations(session, dataset_id)
+        if touched:
+            rescore_soon(session, touched)
+
+
+def import_now(
+    db: Database,
+    principal: Principal,
+    path: Path,
+    *,
+    data_dir: Path,
+    source: str | None = None,
+    approve: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Received:
+    """Receive a file and process it in this process (the CLI's ``import``); with
+    ``approve``, merge it too once it is ready for review. A file already imported is
+    left as it is."""
+    with db.unit_of_work() as session:
+        received = receive(session, principal, path, data_dir=data_dir, source=source)
+    if received.already_imported:
+        return received
+    with db.read() as session:
+        state = lifecycle.get(session, received.dataset_id).state
+    if state == DatasetState.RECEIVED:
+        state = process(db, received.dataset_id, data_dir=data_dir, progress=progress).state
+    if approve and state == DatasetState.AWAITING_REVIEW:
+        merge_now(db, principal, received.dataset_id)
+    return received

@@ -1,0 +1,22 @@
+"""The scoring job: rescore organizations (all of them, or the ones named) with the
+active rule set."""
+
+from __future__ import annotations
+
+import logging
+
+from ogcrm.jobs.registry import job
+from ogcrm.jobs.runtime import JobRuntime
+from ogcrm.scoring.rescore import NoActiveRuleSet, rescore
+from ogcrm.scoring.rule_sets import RESCORE_JOB
+
+log = logging.getLogger(__name__)
+
+
+@job(RESCORE_JOB)
+def rescore_organizations(rt: JobRuntime, organization_ids: list[int] | None = None) -> None:
+    with rt.db.unit_of_work() as session:
+        try:
+            rescore(session, organization_ids=organization_ids)
+        except NoActiveRuleSet:
+            log.info("no active rule set: nothing to rescore")
