@@ -118,40 +118,67 @@ def get_plugin_manager(*, autoload: bool = True) -> tuple[pluggy.PluginManager, 
     return pm, infos
 
 
+def _provider(pm: pluggy.PluginManager, hook: Any, obj: Any) -> str:
+    """The plugin an object a hook returned comes from, for ``ogcrm plugins`` and
+    conflict messages: the only implementer of the hook, or else the implementer whose
+    module defines the object (or whose package holds that module)."""
+    implementers = hook.get_hookimpls()  # wrappers too: they may add to the result
+    if len(implementers) == 1:
+        return str(implementers[0].plugin_name)
+    module = getattr(obj, "__module__", "") or ""
+    best, best_len = "unknown", -1
+    for impl in implementers:
+        home = getattr(impl.plugin, "__name__", "") or ""
+        package = home.rpartition(".")[0] if not hasattr(impl.plugin, "__path__") else home
+        for prefix, weight in ((home, 2 * len(home) + 1), (package, 2 * len(package))):
+            if (
+                prefix
+                and (module == prefix or module.startswith(prefix + "."))
+                and weight > best_len
+            ):
+                best, best_len = str(impl.plugin_name), weight
+    return best
+
+
+def _collect(results: list[list[Any] | None]) -> list[Any]:
+    """A collecting hook's results, first registered plugin first (pluggy calls the last
+    registered first)."""
+    return [item for result in reversed(results) for item in (result or [])]
+
+
 def build_registry(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
-    """Collect every plugin's classes by name; a duplicate name names both plugins."""
+    """Collect every plugin's classes by name; a duplicate name names both plugins.
+
+    Every hook is called through ``pm.hook``, so ``OGCRM_TRACE_PLUGINS`` traces the calls
+    and a plugin's ``wrapper=True`` implementation sees (and may change) the result.
+    """
     registry = Registry(plugins=list(infos))
     for kind, hook, target in (
         ("reader", pm.hook.ogcrm_register_readers, registry.readers),
         ("cleaner", pm.hook.ogcrm_register_cleaners, registry.cleaners),
         ("scorer", pm.hook.ogcrm_register_scorers, registry.scorers),
     ):
-        for impl in hook.get_hookimpls():
-            for cls in impl.function() or []:
-                name = cls.name
-                if name in target:
-                    other = registry.provided_by[(kind, name)]
-                    raise PluginConflict(
-                        f"{kind} {name!r} is provided by both {other!r} and {impl.plugin_name!r}"
-                    )
-                target[name] = cls  # type: ignore[index]
-                registry.provided_by[(kind, name)] = impl.plugin_name
-    for impl in pm.hook.ogcrm_register_sources.get_hookimpls():
-        for spec in impl.function() or []:
-            if spec.name in registry.sources:
-                other = registry.provided_by[("source", spec.name)]
-                raise PluginConflict(
-                    f"source {spec.name!r} is provided by both {other!r} and {impl.plugin_name!r}"
-                )
-            unknown = [c for c in spec.cleaners if c not in registry.cleaners]
-            if spec.reader and spec.reader not in registry.readers:
-                unknown.insert(0, f"reader {spec.reader}")
-            if unknown:
-                raise PluginConflict(
-                    f"source {spec.name!r} ({impl.plugin_name}) names unknown {', '.join(unknown)}"
-                )
-            registry.sources[spec.name] = spec
-            registry.provided_by[("source", spec.name)] = impl.plugin_name
+        registered: dict[str, Any] = target
+        for cls in _collect(hook()):
+            name = cls.name
+            by = _provider(pm, hook, cls)
+            if name in registered:
+                other = registry.provided_by[(kind, name)]
+                raise PluginConflict(f"{kind} {name!r} is provided by both {other!r} and {by!r}")
+            registered[name] = cls
+            registry.provided_by[(kind, name)] = by
+    for spec in _collect(pm.hook.ogcrm_register_sources()):
+        by = _provider(pm, pm.hook.ogcrm_register_sources, spec)
+        if spec.name in registry.sources:
+            other = registry.provided_by[("source", spec.name)]
+            raise PluginConflict(f"source {spec.name!r} is provided by both {other!r} and {by!r}")
+        unknown = [c for c in spec.cleaners if c not in registry.cleaners]
+        if spec.reader and spec.reader not in registry.readers:
+            unknown.insert(0, f"reader {spec.reader}")
+        if unknown:
+            raise PluginConflict(f"source {spec.name!r} ({by}) names unknown {', '.join(unknown)}")
+        registry.sources[spec.name] = spec
+        registry.provided_by[("source", spec.name)] = by
     seen: dict[str, str] = {}
     for name, scorer in registry.scorers.items():
         for feature in scorer().features():

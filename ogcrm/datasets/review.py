@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from ogcrm.auth import audit
 from ogcrm.auth.principal import Principal
 from ogcrm.datasets.matching import load_matcher
+from ogcrm.datasets.staging import stage_issues
 from ogcrm.db.models import CellIssue, Dataset, DatasetState, RowOutcome, Source, StagedRow
 from ogcrm.errors import InvalidInput, NotFound
 from ogcrm.pipeline.cleaning import CleanRun
 from ogcrm.pipeline.contracts import Chunk, SourceSpec
 from ogcrm.pipeline.matching import OrgName, Verdict
 from ogcrm.plugins import Registry, default_registry
-from ogcrm.datasets.staging import stage_issues
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import textwrap
 from pathlib import Path
@@ -109,6 +110,52 @@ def test_plugins_can_be_blocked(site: Path, monkeypatch):
     monkeypatch.setenv("OGCRM_BLOCK_PLUGINS", "acme-ogcrm")
     pm, infos = get_plugin_manager()
     assert "acme_layout" not in build_registry(pm, infos).readers
+
+
+WRAPPING_PLUGIN = """
+    from ogcrm import hookimpl
+    from ogcrm.pipeline.contracts import Reader, Sniff
+
+    class WrappedReader(Reader):
+        name = "acme_wrapped"
+        formats = ("acme",)
+
+        @classmethod
+        def sniff(cls, head, filename):
+            return Sniff(0.0)
+
+        def read(self, stream, **options):
+            return iter(())
+
+    SEEN = []
+
+    @hookimpl(wrapper=True)
+    def ogcrm_register_readers():
+        results = yield
+        SEEN.append(len(results))
+        return [*results, [WrappedReader]]
+"""
+
+
+def test_a_plugins_hookwrapper_sees_and_changes_the_result(site: Path):
+    _install_distribution(site, "acme-wrap", "acme_wrap_plugin", WRAPPING_PLUGIN)
+    pm, infos = get_plugin_manager()
+    registry = build_registry(pm, infos)
+    import acme_wrap_plugin
+
+    assert acme_wrap_plugin.SEEN and acme_wrap_plugin.SEEN[0] >= 6  # every built-in's list
+    assert "acme_wrapped" in registry.readers and "delimited" in registry.readers
+    assert registry.provided_by[("reader", "acme_wrapped")] == "acme-wrap"
+
+
+def test_hook_calls_are_traced_when_asked(monkeypatch, caplog):
+    monkeypatch.setenv("OGCRM_TRACE_PLUGINS", "1")
+    pm, infos = get_plugin_manager(autoload=False)
+    with caplog.at_level(logging.DEBUG, logger="ogcrm.plugins"):
+        build_registry(pm, infos)
+    traced = "".join(r.getMessage() for r in caplog.records if r.name == "ogcrm.plugins")
+    for hook in ("ogcrm_register_readers", "ogcrm_register_cleaners", "ogcrm_register_sources"):
+        assert hook in traced
 
 
 def test_hooks_are_documented():
