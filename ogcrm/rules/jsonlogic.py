@@ -7,7 +7,7 @@ and ``{"min": [null, 3]}`` raise instead of giving NaN/0, ``{"cat": ["a", null]}
 ``"aNone"`` (JavaScript: ``"a"``), ``{"/": [1, 0]}`` raises (JavaScript: Infinity).
 A missing feature is exactly such a null, so those cases are everyday ones here.
 
-The official suite (``../shared/data/jsonlogic/tests.json``) runs in CI. Values follow
+The official JsonLogic test suite (read by ``tests/rules``) runs in CI. Values follow
 JavaScript: loose ``==`` with its coercions, relational operators through ToPrimitive and
 ToNumber, ``+``/``*`` through ``parseFloat``, NaN and Infinity as floats. ``undefined``
 (a variable that is absent) is :data:`UNDEFINED`, distinct from ``null`` (None).
