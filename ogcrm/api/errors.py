@@ -50,9 +50,12 @@ class RateLimited(UserError):
     retry_after: int
 
 
-def to_user_error(
-    exc: errors.DomainError,
-) -> ValidationError | PermissionDenied | NotFound | AuthenticationError | RateLimited:
+#: The one error union: every mutation result is ``Payload | UserErrors``, so a client
+#: handles the same five failures everywhere.
+UserErrors = ValidationError | PermissionDenied | NotFound | AuthenticationError | RateLimited
+
+
+def to_user_error(exc: errors.DomainError) -> UserErrors:
     """Map a service's domain error to the GraphQL type clients see."""
     message = str(exc)
     if isinstance(exc, errors.InvalidInput):
@@ -68,7 +71,7 @@ def to_user_error(
     return ValidationError(message=message)
 
 
-async def guarded(ctx: Context, call: Callable[[], Awaitable[T]]) -> T | UserError:
+async def guarded(ctx: Context, call: Callable[[], Awaitable[T]]) -> T | UserErrors:
     """Await ``call``; a domain error becomes its typed GraphQL error instead of raising.
 
     A refused write is rolled back with everything else the call did, so the refusal is

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from strawberry import relay
 from strawberry.types import Info
@@ -17,6 +16,7 @@ from strawberry.types import Info
 import ogcrm
 from ogcrm.accounts import contacts, organizations
 from ogcrm.api.context import Context
+from ogcrm.api.ids import int_id, local_id, page_info
 from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
 from ogcrm.api.permissions import IsAuthenticated
 from ogcrm.api.types.access import (
@@ -24,45 +24,18 @@ from ogcrm.api.types.access import (
     AuditEventConnection,
     AuditEventEdge,
     AuditEventFilter,
-    Grant,
     Role,
     User,
 )
 from ogcrm.api.types.contact import Contact, ContactConnection
 from ogcrm.api.types.organization import Organization, OrganizationConnection
 from ogcrm.auth import audit, users
-from ogcrm.db import models
 from ogcrm.errors import InvalidInput
 
 _NODE_TYPES: dict[str, Any] = {"Organization": Organization, "Contact": Contact}
 _ORG_CURSOR = "organization"
 _CONTACT_CURSOR = "contact"
 _AUDIT_CURSOR = "audit_event"
-
-
-def _page_info(edges: list[Any], *, has_next: bool, after: str | None) -> relay.PageInfo:
-    return relay.PageInfo(
-        has_next_page=has_next,
-        has_previous_page=after is not None,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-    )
-
-
-def _local_id(gid: relay.GlobalID, expected: str) -> int:
-    if gid.type_name != expected:
-        raise InvalidInput(f"expected a {expected} id, got a {gid.type_name} id", field="id")
-    try:
-        return int(gid.node_id)
-    except ValueError:
-        raise InvalidInput(f"invalid {expected} id", field="id") from None
-
-
-def _int_id(value: strawberry.ID, field: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(f"{field} must be a number", field=field) from None
 
 
 @strawberry.type
@@ -76,10 +49,8 @@ class Query:
         if node_type is None:
             raise InvalidInput(f"no object type {id.type_name!r} has global ids", field="id")
         info.context.require_principal()
-        nodes = await node_type.resolve_nodes(
-            info=info, node_ids=[str(_local_id(id, id.type_name))]
-        )
-        return nodes[0]  # type: ignore[no-any-return]
+        nodes = await node_type.resolve_nodes(info=info, node_ids=[str(local_id(id, id.type_name))])
+        return nodes[0]
 
     @strawberry.field(description="The running ogcrm's version.")
     def version(self) -> str:
@@ -90,9 +61,7 @@ class Query:
         principal = info.context.require_principal()
 
         def _load(session: Session) -> User:
-            row = session.get(models.User, principal.user_id)
-            assert row is not None
-            return User.from_row(row, principal.role)
+            return User.from_row(*users.signed_in(session, principal))
 
         return await info.context.read(_load)
 
@@ -124,7 +93,7 @@ class Query:
             for row in page.rows
         ]
         return OrganizationConnection(
-            edges=edges, page_info=_page_info(edges, has_next=page.has_next, after=after)
+            edges=edges, page_info=page_info(edges, has_next=page.has_next, after=after)
         )
 
     @strawberry.field(
@@ -133,7 +102,7 @@ class Query:
     async def organization(
         self, info: Info[Context, None], id: relay.GlobalID
     ) -> Organization | None:
-        row = await info.context.loaders.organization.load(_local_id(id, "Organization"))
+        row = await info.context.loaders.organization.load(local_id(id, "Organization"))
         return Organization.from_row(row) if row is not None else None
 
     @strawberry.field(
@@ -157,31 +126,30 @@ class Query:
             first=first,
             after_id=key[0] if key else None,
             search=search,
-            organization_id=_local_id(organization_id, "Organization") if organization_id else None,
+            organization_id=local_id(organization_id, "Organization") if organization_id else None,
         )
         edges = [
             relay.Edge(node=Contact.from_row(row), cursor=encode_cursor(_CONTACT_CURSOR, (row.id,)))
             for row in page.rows
         ]
         return ContactConnection(
-            edges=edges, page_info=_page_info(edges, has_next=page.has_next, after=after)
+            edges=edges, page_info=page_info(edges, has_next=page.has_next, after=after)
         )
 
     @strawberry.field(
         description="One contact, if you may see it.", permission_classes=[IsAuthenticated]
     )
     async def contact(self, info: Info[Context, None], id: relay.GlobalID) -> Contact | None:
-        nodes = await Contact.resolve_nodes(info=info, node_ids=[str(_local_id(id, "Contact"))])
-        return nodes[0]  # type: ignore[no-any-return]
+        nodes = await Contact.resolve_nodes(info=info, node_ids=[str(local_id(id, "Contact"))])
+        return nodes[0]
 
     @strawberry.field(description="Users you may see.", permission_classes=[IsAuthenticated])
     async def users(self, info: Info[Context, None]) -> list[User]:
         principal = info.context.require_principal()
 
         def _load(session: Session) -> list[User]:
-            roles = dict(session.execute(select(models.Role.id, models.Role.name)).tuples().all())
             return [
-                User.from_row(u, roles[u.role_id]) for u in users.list_users(session, principal)
+                User.from_row(u, role) for u, role in users.users_with_roles(session, principal)
             ]
 
         return await info.context.read(_load)
@@ -193,18 +161,7 @@ class Query:
         principal = info.context.require_principal()
 
         def _load(session: Session) -> list[Role]:
-            return [
-                Role(
-                    id=strawberry.ID(str(r.id)),
-                    name=r.name,
-                    description=r.description,
-                    grants=[
-                        Grant(entity=g.entity, action=g.action, scope=g.scope)
-                        for g in users.grants_of(session, r.id)
-                    ],
-                )
-                for r in users.list_roles(session, principal)
-            ]
+            return [Role.from_row(r, g) for r, g in users.roles_with_grants(session, principal)]
 
         return await info.context.read(_load)
 
@@ -224,7 +181,7 @@ class Query:
         key = decode_cursor(_AUDIT_CURSOR, after, (int,)) if after else None
         f = filter or AuditEventFilter()
         where = audit.AuditFilter(
-            user_id=_int_id(f.user_id, "userId") if f.user_id is not None else None,
+            user_id=int_id(f.user_id, "userId") if f.user_id is not None else None,
             action=f.action,
             entity=f.entity,
             entity_id=f.entity_id,
@@ -245,5 +202,5 @@ class Query:
             for r in rows
         ]
         return AuditEventConnection(
-            edges=edges, page_info=_page_info(edges, has_next=has_next, after=after)
+            edges=edges, page_info=page_info(edges, has_next=has_next, after=after)
         )

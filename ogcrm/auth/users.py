@@ -189,9 +189,11 @@ def create_team(session: Session, principal: Principal, name: str) -> Team:
     return team
 
 
-def add_team_member(session: Session, principal: Principal, team_id: int, user_id: int) -> None:
+def add_team_member(session: Session, principal: Principal, team_id: int, user_id: int) -> Team:
+    """Put a user in a team (once: adding a member again changes nothing); the team."""
     policy.require(principal, "team", Action.WRITE)
-    if session.get(Team, team_id) is None:
+    team = session.get(Team, team_id)
+    if team is None:
         raise NotFound(f"team {team_id} not found")
     if session.get(User, user_id) is None:
         raise NotFound(f"user {user_id} not found")
@@ -210,3 +212,41 @@ def add_team_member(session: Session, principal: Principal, team_id: int, user_i
         entity_id=team_id,
         user_id_added=user_id,
     )
+    return team
+
+
+def role_name(session: Session, user: User) -> str:
+    """The name of a user's role (what the API shows as ``User.role``)."""
+    name = session.scalar(select(Role.name).where(Role.id == user.role_id))
+    assert name is not None  # role_id is a foreign key
+    return name
+
+
+def signed_in(session: Session, principal: Principal) -> tuple[User, str]:
+    """The signed-in user and their role's name."""
+    user = session.get(User, principal.user_id)
+    if user is None:
+        raise NotFound("the signed-in user no longer exists")
+    return user, role_name(session, user)
+
+
+def user_with_role(session: Session, user_id: int) -> tuple[User, str]:
+    """A user and their role's name, for a sign-in's answer (no scope: the caller just
+    proved who they are)."""
+    row = session.execute(
+        select(User, Role.name).join(Role, Role.id == User.role_id).where(User.id == user_id)
+    ).one()
+    return row[0], row[1]
+
+
+def users_with_roles(session: Session, principal: Principal) -> list[tuple[User, str]]:
+    """The users ``principal`` may see, each with their role's name."""
+    names = dict(session.execute(select(Role.id, Role.name)).tuples().all())
+    return [(u, names[u.role_id]) for u in list_users(session, principal)]
+
+
+def roles_with_grants(
+    session: Session, principal: Principal
+) -> list[tuple[Role, list[RolePermission]]]:
+    """The roles ``principal`` may see, each with its grants."""
+    return [(r, grants_of(session, r.id)) for r in list_roles(session, principal)]

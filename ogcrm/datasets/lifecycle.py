@@ -154,13 +154,9 @@ def fail_processing(session: Session, dataset_id: int, reason: str) -> bool:
 # --------------------------------------------------------------------- review
 
 
-def approve(session: Session, principal: Principal, dataset_id: int) -> Dataset:
-    """Record a person's approval of a dataset awaiting review, and audit it.
-
-    Raises:
-        NotFound: no such dataset.
-        InvalidInput: it is not awaiting review, or was approved already.
-    """
+def _record_approval(session: Session, principal: Principal, dataset_id: int) -> bool:
+    """Write and audit ``principal``'s approval if the dataset awaits review and nobody
+    approved it yet; ``False`` otherwise (one conditional UPDATE: of two at once, one)."""
     moved = session.execute(
         update(Dataset)
         .where(
@@ -170,11 +166,23 @@ def approve(session: Session, principal: Principal, dataset_id: int) -> Dataset:
         )
         .values(reviewed_by_id=principal.user_id, reviewed_at=utcnow())
     ).rowcount
+    if moved:
+        audit.record(session, principal, "dataset.approve", entity="dataset", entity_id=dataset_id)
+    return bool(moved)
+
+
+def approve(session: Session, principal: Principal, dataset_id: int) -> Dataset:
+    """Record a person's approval of a dataset awaiting review, and audit it.
+
+    Raises:
+        NotFound: no such dataset.
+        InvalidInput: it is not awaiting review, or was approved already.
+    """
+    approved = _record_approval(session, principal, dataset_id)
     dataset = get(session, dataset_id)
-    if not moved:
+    if not approved:
         raise InvalidInput(f"dataset {dataset_id} is {dataset.state}, not awaiting approval")
     session.refresh(dataset)
-    audit.record(session, principal, "dataset.approve", entity="dataset", entity_id=dataset_id)
     return dataset
 
 
@@ -231,8 +239,7 @@ def start_merge(session: Session, principal: Principal, dataset_id: int) -> Data
     """Awaiting review -> merging. A dataset nobody approved yet is approved here by
     ``principal`` (the CLI's ``--approve``); an approved one keeps its approver."""
     dataset = get(session, dataset_id)
-    if dataset.reviewed_at is None and dataset.state == S.AWAITING_REVIEW:
-        approve(session, principal, dataset_id)
+    _record_approval(session, principal, dataset_id)  # nothing when someone approved it
     if not _move(
         session,
         dataset_id,
@@ -241,6 +248,7 @@ def start_merge(session: Session, principal: Principal, dataset_id: int) -> Data
         reviewed_by_id=func.coalesce(Dataset.reviewed_by_id, principal.user_id),
         reviewed_at=func.coalesce(Dataset.reviewed_at, utcnow()),
     ):
+        session.refresh(dataset)  # as the one who moved it first left it
         raise InvalidInput(f"dataset {dataset_id} is {dataset.state}, not awaiting review")
     session.refresh(dataset)
     return dataset

@@ -5,26 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from ogcrm.api.context import Context
-from ogcrm.api.errors import (
-    AuthenticationError,
-    NotFound,
-    PermissionDenied,
-    ValidationError,
-    guarded,
-)
-from ogcrm.api.queries import _int_id
-from ogcrm.api.types.access import Action, Grant, Role, Scope, User
+from ogcrm.api.errors import UserErrors, guarded
+from ogcrm.api.ids import int_id
+from ogcrm.api.types.access import Role, User
 from ogcrm.auth import users
 from ogcrm.db import models
 
-_Errors = ValidationError | PermissionDenied | NotFound | AuthenticationError
-
-UserResult = Annotated[User | _Errors, strawberry.union("UserResult")]
-RoleResult = Annotated[Role | _Errors, strawberry.union("RoleResult")]
+UserResult = Annotated[User | UserErrors, strawberry.union("UserResult")]
+RoleResult = Annotated[Role | UserErrors, strawberry.union("RoleResult")]
 
 
 @strawberry.type
@@ -32,8 +24,12 @@ class Team:
     id: strawberry.ID
     name: str
 
+    @classmethod
+    def from_row(cls, row: models.Team) -> Team:
+        return cls(id=strawberry.ID(str(row.id)), name=row.name)
 
-TeamResult = Annotated[Team | _Errors, strawberry.union("TeamResult")]
+
+TeamResult = Annotated[Team | UserErrors, strawberry.union("TeamResult")]
 
 
 @strawberry.input
@@ -44,9 +40,8 @@ class CreateUserInput:
     password: str
 
 
-def _user(session, user: models.User) -> User:  # noqa: ANN001 (Session)
-    role = session.scalar(select(models.Role.name).where(models.Role.id == user.role_id))
-    return User.from_row(user, role)
+def _user(session: Session, row: models.User) -> User:
+    return User.from_row(row, users.role_name(session, row))
 
 
 @strawberry.type
@@ -55,7 +50,7 @@ class AdminMutations:
     async def create_user(self, info: Info[Context, None], input: CreateUserInput) -> UserResult:
         ctx = info.context
 
-        def _create(session) -> User:  # noqa: ANN001
+        def _create(session: Session) -> User:
             row = users.create_user(
                 session,
                 email=input.email,
@@ -66,7 +61,7 @@ class AdminMutations:
             )
             return _user(session, row)
 
-        return await guarded(ctx, lambda: ctx.write(_create))  # type: ignore[return-value]
+        return await guarded(ctx, lambda: ctx.write(_create))
 
     @strawberry.mutation(
         description="Enable or disable a user; disabling signs them out everywhere."
@@ -76,13 +71,13 @@ class AdminMutations:
     ) -> UserResult:
         ctx = info.context
 
-        def _set(session) -> User:  # noqa: ANN001
+        def _set(session: Session) -> User:
+            principal = ctx.require_principal()
             return _user(
-                session,
-                users.set_user_active(session, ctx.require_principal(), _int_id(id, "id"), active),
+                session, users.set_user_active(session, principal, int_id(id, "id"), active)
             )
 
-        return await guarded(ctx, lambda: ctx.write(_set))  # type: ignore[return-value]
+        return await guarded(ctx, lambda: ctx.write(_set))
 
     @strawberry.mutation(
         description="Sign a user out everywhere (every token they hold stops working)."
@@ -90,13 +85,11 @@ class AdminMutations:
     async def revoke_user_tokens(self, info: Info[Context, None], id: strawberry.ID) -> UserResult:
         ctx = info.context
 
-        def _revoke(session) -> User:  # noqa: ANN001
-            return _user(
-                session,
-                users.revoke_user_tokens(session, ctx.require_principal(), _int_id(id, "id")),
-            )
+        def _revoke(session: Session) -> User:
+            principal = ctx.require_principal()
+            return _user(session, users.revoke_user_tokens(session, principal, int_id(id, "id")))
 
-        return await guarded(ctx, lambda: ctx.write(_revoke))  # type: ignore[return-value]
+        return await guarded(ctx, lambda: ctx.write(_revoke))
 
     @strawberry.mutation(description="Give a user another role.")
     async def set_user_role(
@@ -104,13 +97,11 @@ class AdminMutations:
     ) -> UserResult:
         ctx = info.context
 
-        def _set(session) -> User:  # noqa: ANN001
-            return _user(
-                session,
-                users.set_user_role(session, ctx.require_principal(), _int_id(id, "id"), role),
-            )
+        def _set(session: Session) -> User:
+            principal = ctx.require_principal()
+            return _user(session, users.set_user_role(session, principal, int_id(id, "id"), role))
 
-        return await guarded(ctx, lambda: ctx.write(_set))  # type: ignore[return-value]
+        return await guarded(ctx, lambda: ctx.write(_set))
 
     @strawberry.mutation(
         description="Set a role's scope for an action on an entity kind; NONE removes it."
@@ -120,12 +111,12 @@ class AdminMutations:
         info: Info[Context, None],
         role: str,
         entity: str,
-        action: Action,
-        scope: Scope,  # type: ignore[valid-type]
+        action: models.Action,
+        scope: models.Scope,
     ) -> RoleResult:
         ctx = info.context
 
-        def _set(session) -> Role:  # noqa: ANN001
+        def _set(session: Session) -> Role:
             row = users.set_grant(
                 session,
                 ctx.require_principal(),
@@ -134,28 +125,18 @@ class AdminMutations:
                 action=models.Action(action),
                 scope=models.Scope(scope),
             )
-            grants = [
-                Grant(entity=g.entity, action=g.action, scope=g.scope)
-                for g in users.grants_of(session, row.id)
-            ]
-            return Role(
-                id=strawberry.ID(str(row.id)),
-                name=row.name,
-                description=row.description,
-                grants=grants,
-            )
+            return Role.from_row(row, users.grants_of(session, row.id))
 
-        return await guarded(ctx, lambda: ctx.write(_set))  # type: ignore[return-value]
+        return await guarded(ctx, lambda: ctx.write(_set))
 
     @strawberry.mutation(description="Create a team.")
     async def create_team(self, info: Info[Context, None], name: str) -> TeamResult:
         ctx = info.context
 
-        def _create(session) -> Team:  # noqa: ANN001
-            row = users.create_team(session, ctx.require_principal(), name)
-            return Team(id=strawberry.ID(str(row.id)), name=row.name)
+        def _create(session: Session) -> Team:
+            return Team.from_row(users.create_team(session, ctx.require_principal(), name))
 
-        return await guarded(ctx, lambda: ctx.write(_create))  # type: ignore[return-value]
+        return await guarded(ctx, lambda: ctx.write(_create))
 
     @strawberry.mutation(description="Add a user to a team.")
     async def add_team_member(
@@ -163,14 +144,13 @@ class AdminMutations:
     ) -> TeamResult:
         ctx = info.context
 
-        def _add(session) -> Team:  # noqa: ANN001
-            users.add_team_member(
+        def _add(session: Session) -> Team:
+            team = users.add_team_member(
                 session,
                 ctx.require_principal(),
-                _int_id(team_id, "teamId"),
-                _int_id(user_id, "userId"),
+                int_id(team_id, "teamId"),
+                int_id(user_id, "userId"),
             )
-            row = session.get(models.Team, _int_id(team_id, "teamId"))
-            return Team(id=strawberry.ID(str(row.id)), name=row.name)
+            return Team.from_row(team)
 
-        return await guarded(ctx, lambda: ctx.write(_add))  # type: ignore[return-value]
+        return await guarded(ctx, lambda: ctx.write(_add))

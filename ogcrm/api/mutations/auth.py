@@ -6,15 +6,14 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from ogcrm import errors
 from ogcrm.api.context import Context
-from ogcrm.api.errors import AuthenticationError, RateLimited, ValidationError, guarded
+from ogcrm.api.errors import AuthenticationError, RateLimited, UserErrors, guarded
 from ogcrm.api.types.access import User
-from ogcrm.auth import service
-from ogcrm.db import models
+from ogcrm.auth import service, users
 
 
 @strawberry.type(description="A signed-in session's tokens. Send `accessToken` as a Bearer token.")
@@ -30,22 +29,16 @@ class LogoutPayload:
     ok: bool
 
 
-LoginResult = Annotated[
-    AuthPayload | AuthenticationError | RateLimited, strawberry.union("LoginResult")
-]
-RefreshResult = Annotated[AuthPayload | AuthenticationError, strawberry.union("RefreshResult")]
-LogoutResult = Annotated[LogoutPayload | AuthenticationError, strawberry.union("LogoutResult")]
+LoginResult = Annotated[AuthPayload | UserErrors, strawberry.union("LoginResult")]
+RefreshResult = Annotated[AuthPayload | UserErrors, strawberry.union("RefreshResult")]
+LogoutResult = Annotated[LogoutPayload | UserErrors, strawberry.union("LogoutResult")]
 ChangePasswordResult = Annotated[
-    LogoutPayload | ValidationError | AuthenticationError, strawberry.union("ChangePasswordResult")
+    LogoutPayload | UserErrors, strawberry.union("ChangePasswordResult")
 ]
 
 
-def _payload(session, pair: service.TokenPair) -> AuthPayload:  # noqa: ANN001 (Session)
-    user, role = session.execute(
-        select(models.User, models.Role.name)
-        .join(models.Role)
-        .where(models.User.id == pair.user_id)
-    ).one()
+def _payload(session: Session, pair: service.TokenPair) -> AuthPayload:
+    user, role = users.user_with_role(session, pair.user_id)
     return AuthPayload(
         access_token=pair.access_token,
         refresh_token=pair.refresh_token,
@@ -61,7 +54,7 @@ class AuthMutations:
         ctx = info.context
         user_agent = ctx.request.headers.get("user-agent")
 
-        def _login(session) -> AuthPayload | AuthenticationError | RateLimited:  # noqa: ANN001
+        def _login(session: Session) -> AuthPayload | AuthenticationError | RateLimited:
             result = service.login(
                 session,
                 ctx.settings,
@@ -85,7 +78,7 @@ class AuthMutations:
     async def refresh(self, info: Info[Context, None], refresh_token: str) -> RefreshResult:
         ctx = info.context
 
-        def _refresh(session) -> AuthPayload | AuthenticationError:  # noqa: ANN001
+        def _refresh(session: Session) -> AuthPayload | AuthenticationError:
             result = service.refresh(
                 session, ctx.settings, token=refresh_token, client_addr=ctx.client_addr
             )
@@ -105,7 +98,7 @@ class AuthMutations:
             await ctx.write(service.logout, ctx.require_principal())
             return LogoutPayload(ok=True)
 
-        return await guarded(ctx, _call)  # type: ignore[return-value]
+        return await guarded(ctx, _call)
 
     @strawberry.mutation(description="Change your password; every session of yours ends.")
     async def change_password(
@@ -122,4 +115,4 @@ class AuthMutations:
             )
             return LogoutPayload(ok=True)
 
-        return await guarded(ctx, _call)  # type: ignore[return-value]
+        return await guarded(ctx, _call)

@@ -11,23 +11,16 @@ from strawberry.types import Info
 
 from ogcrm.accounts import contacts, interactions, organizations
 from ogcrm.api.context import Context
-from ogcrm.api.errors import (
-    AuthenticationError,
-    NotFound,
-    PermissionDenied,
-    ValidationError,
-    guarded,
-)
-from ogcrm.api.queries import _int_id, _local_id
+from ogcrm.api.errors import UserErrors, guarded
+from ogcrm.api.ids import int_id, local_id
 from ogcrm.api.types.contact import Contact
-from ogcrm.api.types.interaction import Interaction, InteractionKind
+from ogcrm.api.types.interaction import Interaction
 from ogcrm.api.types.organization import Organization
+from ogcrm.db import models
 
-_Errors = ValidationError | PermissionDenied | NotFound | AuthenticationError
-
-OrganizationResult = Annotated[Organization | _Errors, strawberry.union("OrganizationResult")]
-ContactResult = Annotated[Contact | _Errors, strawberry.union("ContactResult")]
-InteractionResult = Annotated[Interaction | _Errors, strawberry.union("InteractionResult")]
+OrganizationResult = Annotated[Organization | UserErrors, strawberry.union("OrganizationResult")]
+ContactResult = Annotated[Contact | UserErrors, strawberry.union("ContactResult")]
+InteractionResult = Annotated[Interaction | UserErrors, strawberry.union("InteractionResult")]
 
 
 @strawberry.type
@@ -35,7 +28,7 @@ class DeletePayload:
     id: strawberry.ID
 
 
-DeleteResult = Annotated[DeletePayload | _Errors, strawberry.union("DeleteResult")]
+DeleteResult = Annotated[DeletePayload | UserErrors, strawberry.union("DeleteResult")]
 
 
 @strawberry.input
@@ -67,7 +60,7 @@ class UpdateContactInput:
 @strawberry.input
 class LogInteractionInput:
     organization_id: relay.GlobalID
-    kind: InteractionKind  # type: ignore[valid-type]
+    kind: models.InteractionKind
     occurred_at: dt.datetime | None = strawberry.field(
         default=None, description="When it happened (with a time zone); now if omitted."
     )
@@ -100,7 +93,7 @@ class CrmMutations:
             )
             return Organization.from_row(row)
 
-        return await guarded(ctx, _call)  # type: ignore[return-value]
+        return await guarded(ctx, _call)
 
     @strawberry.mutation(description="Take an unowned prospect as your own account.")
     async def claim_organization(
@@ -112,11 +105,11 @@ class CrmMutations:
             row = await ctx.write(
                 organizations.claim_organization,
                 ctx.require_principal(),
-                _local_id(id, "Organization"),
+                local_id(id, "Organization"),
             )
             return Organization.from_row(row)
 
-        return await guarded(ctx, _call)  # type: ignore[return-value]
+        return await guarded(ctx, _call)
 
     @strawberry.mutation(description="Give an organization to another user, or to nobody (null).")
     async def assign_organization(
@@ -128,12 +121,12 @@ class CrmMutations:
             row = await ctx.write(
                 organizations.assign_organization,
                 ctx.require_principal(),
-                _local_id(id, "Organization"),
-                _int_id(owner_id, "ownerId") if owner_id is not None else None,
+                local_id(id, "Organization"),
+                int_id(owner_id, "ownerId") if owner_id is not None else None,
             )
             return Organization.from_row(row)
 
-        return await guarded(ctx, _call)  # type: ignore[return-value]
+        return await guarded(ctx, _call)
 
     @strawberry.mutation(description="Add a contact to an organization you may change.")
     async def create_contact(
@@ -145,7 +138,7 @@ class CrmMutations:
             row = await ctx.write(
                 contacts.create_contact,
                 ctx.require_principal(),
-                organization_id=_local_id(input.organization_id, "Organization"),
+                organization_id=local_id(input.organization_id, "Organization"),
                 full_name=input.full_name,
                 title=input.title,
                 emails=input.emails,
@@ -153,7 +146,7 @@ class CrmMutations:
             )
             return Contact.from_row(row)
 
-        return await guarded(ctx, _call)  # type: ignore[return-value]
+        return await guarded(ctx, _call)
 
     @strawberry.mutation(description="Change a contact.")
     async def update_contact(
@@ -174,12 +167,12 @@ class CrmMutations:
             row = await ctx.write(
                 contacts.update_contact,
                 ctx.require_principal(),
-                _local_id(id, "Contact"),
+                local_id(id, "Contact"),
                 **changes,
             )
             return Contact.from_row(row)
 
-        return await guarded(ctx, _call)  # type: ignore[return-value]
+        return await guarded(ctx, _call)
 
     @strawberry.mutation(description="Delete a contact.")
     async def delete_contact(self, info: Info[Context, None], id: relay.GlobalID) -> DeleteResult:
@@ -187,11 +180,11 @@ class CrmMutations:
 
         async def _call() -> DeletePayload:
             await ctx.write(
-                contacts.delete_contact, ctx.require_principal(), _local_id(id, "Contact")
+                contacts.delete_contact, ctx.require_principal(), local_id(id, "Contact")
             )
             return DeletePayload(id=strawberry.ID(str(id)))
 
-        return await guarded(ctx, _call)  # type: ignore[return-value]
+        return await guarded(ctx, _call)
 
     @strawberry.mutation(
         description="Log a call, e-mail, meeting or note; the organization is rescored."
@@ -205,15 +198,15 @@ class CrmMutations:
             row = await ctx.write(
                 interactions.log_interaction,
                 ctx.require_principal(),
-                organization_id=_local_id(input.organization_id, "Organization"),
+                organization_id=local_id(input.organization_id, "Organization"),
                 kind=input.kind,
                 occurred_at=input.occurred_at,
                 subject=input.subject,
                 notes=input.notes,
-                contact_id=_local_id(input.contact_id, "Contact")
+                contact_id=local_id(input.contact_id, "Contact")
                 if input.contact_id is not None
                 else None,
             )
             return Interaction.from_row(row)
 
-        return await guarded(ctx, _call)  # type: ignore[return-value]
+        return await guarded(ctx, _call)

@@ -11,8 +11,10 @@ from strawberry.scalars import JSON
 
 from ogcrm.db import models
 
-Scope = strawberry.enum(models.Scope, name="Scope")
-Action = strawberry.enum(models.Action, name="Action")
+# Registered with strawberry once; strawberry.enum marks the model's own enum class, so
+# fields are annotated with ``models.Scope`` / ``models.Action`` themselves.
+strawberry.enum(models.Scope, name="Scope")
+strawberry.enum(models.Action, name="Action")
 
 
 @strawberry.type
@@ -39,8 +41,12 @@ class User:
 @strawberry.type(description="One permission of a role: `action` on `entity` within `scope`.")
 class Grant:
     entity: str
-    action: Action  # type: ignore[valid-type]
-    scope: Scope  # type: ignore[valid-type]
+    action: models.Action
+    scope: models.Scope
+
+    @classmethod
+    def from_row(cls, row: models.RolePermission) -> Grant:
+        return cls(entity=row.entity, action=row.action, scope=row.scope)
 
 
 @strawberry.type
@@ -49,6 +55,15 @@ class Role:
     name: str
     description: str
     grants: list[Grant]
+
+    @classmethod
+    def from_row(cls, row: models.Role, grants: list[models.RolePermission]) -> Role:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            description=row.description,
+            grants=[Grant.from_row(g) for g in grants],
+        )
 
 
 @strawberry.type

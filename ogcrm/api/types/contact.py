@@ -49,7 +49,7 @@ class Contact(relay.Node):
         return Organization.from_row(row) if row is not None else None
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         from ogcrm.accounts import contacts

@@ -9,7 +9,8 @@ from strawberry import relay
 
 from ogcrm.db import models
 
-InteractionKind = strawberry.enum(models.InteractionKind, name="InteractionKind")
+# strawberry.enum marks the model's own class: fields are annotated with it directly
+strawberry.enum(models.InteractionKind, name="InteractionKind")
 
 
 @strawberry.type
@@ -17,7 +18,7 @@ class Interaction:
     id: strawberry.ID
     organization_id: relay.GlobalID
     contact_id: relay.GlobalID | None
-    kind: InteractionKind  # type: ignore[valid-type]
+    kind: models.InteractionKind
     occurred_at: dt.datetime
     subject: str | None
     notes: str

@@ -16,7 +16,8 @@ from ogcrm.db import models
 if TYPE_CHECKING:
     from ogcrm.api.types.contact import Contact
 
-OrganizationStatus = strawberry.enum(models.OrganizationStatus, name="OrganizationStatus")
+# strawberry.enum marks the model's own class: fields are annotated with it directly
+strawberry.enum(models.OrganizationStatus, name="OrganizationStatus")
 
 
 @strawberry.type
@@ -26,7 +27,7 @@ class Organization(relay.Node):
     id: relay.NodeID[int]
     name: str
     normalized_name: str = strawberry.field(description="Matching key used for deduplication.")
-    status: OrganizationStatus  # type: ignore[valid-type]
+    status: models.OrganizationStatus
     priority: float = strawberry.field(
         description="Effective priority: a manual override in force, else the rule score."
     )
@@ -65,7 +66,7 @@ class Organization(relay.Node):
         return [Contact.from_row(row) for row in rows]
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         ids = [int(i) for i in node_ids]
