@@ -96,20 +96,64 @@ def contact_details(
     details = {cid: ContactDetails() for cid in readable_ids}
     if not readable_ids:
         return details
-    for cid, address in session.execute(
-        select(ContactEmail.contact_id, ContactEmail.address)
-        .where(ContactEmail.contact_id.in_(readable_ids))
-        .order_by(ContactEmail.is_primary.desc(), ContactEmail.id)
-    ):
-        details[cid].emails.append(address)
-    for cid, number in session.execute(
-        select(ContactPhone.contact_id, ContactPhone.number)
-        .where(ContactPhone.contact_id.in_(readable_ids))
-        .order_by(ContactPhone.is_primary.desc(), ContactPhone.id)
-    ):
-        details[cid].phones.append(number)
+    for kind in _KINDS:
+        model = kind.model
+        for cid, value in session.execute(
+            select(model.contact_id, getattr(model, kind.attr))
+            .where(model.contact_id.in_(readable_ids))
+            .order_by(model.is_primary.desc(), model.id)
+        ):
+            getattr(details[cid], kind.field).append(value)
     audit.record_reads(session, principal, "contact", readable_ids)
     return details
+
+
+@dataclass(frozen=True)
+class _PointKind:
+    """One kind of contact point: e-mails or phones, stored one row each."""
+
+    field: str  # the contact's list: "emails"
+    cleaner_field: str  # the canonical field its cleaner knows: "contact_email"
+    model: type[ContactEmail] | type[ContactPhone]
+    attr: str  # the row's value column: "address"
+
+
+_EMAILS = _PointKind("emails", "contact_email", ContactEmail, "address")
+_PHONES = _PointKind("phones", "contact_phone", ContactPhone, "number")
+_KINDS = (_EMAILS, _PHONES)
+
+
+def _replace_points(
+    session: Session,
+    principal: Principal,
+    contact_id: int,
+    kind: _PointKind,
+    values: Sequence[str],
+    corrections: list[Correction],
+    *,
+    created: bool = False,
+) -> None:
+    """Clean ``values`` and make them the contact's e-mails or phones, first one
+    primary; a person's change is recorded (``before`` is ``None`` on creation)."""
+    cleaned = _clean_list(kind.cleaner_field, kind.field, values, corrections)
+    model = kind.model
+    before: list[str] | None = None if created else []
+    if not created:
+        for row in session.scalars(
+            select(model)
+            .where(model.contact_id == contact_id)
+            .order_by(model.is_primary.desc(), model.id)
+        ):
+            assert before is not None
+            before.append(getattr(row, kind.attr))
+            session.delete(row)
+    if principal.user_id is not None:
+        _record_change(session, principal, contact_id, kind.field, before, cleaned)
+    session.flush()
+    session.add_all(
+        model(contact_id=contact_id, is_primary=i == 0, **{kind.attr: value})
+        for i, value in enumerate(cleaned)
+    )
 
 
 def _clean_list(
@@ -168,17 +212,11 @@ def create_contact(
     contact = Contact(organization_id=organization_id, full_name=name, title=title)
     policy.authorize_write(session, principal, "contact", contact)
     corrections: list[Correction] = []
-    email_list = _clean_list("contact_email", "emails", emails, corrections)
-    phone_list = _clean_list("contact_phone", "phones", phones, corrections)
-    for i, address in enumerate(email_list):
-        contact.emails.append(ContactEmail(address=address, is_primary=i == 0))
-    for i, number in enumerate(phone_list):
-        contact.phones.append(ContactPhone(number=number, is_primary=i == 0))
     session.add(contact)
     session.flush()
-    if principal.user_id is not None:
-        _record_change(session, principal, contact.id, "emails", None, email_list)
-        _record_change(session, principal, contact.id, "phones", None, phone_list)
+    for kind, values in ((_EMAILS, emails), (_PHONES, phones)):
+        _replace_points(session, principal, contact.id, kind, values, corrections, created=True)
+    session.flush()
     audit.record(
         session,
         principal,
@@ -217,42 +255,10 @@ def update_contact(
     if title is not _UNSET:
         contact.title = title  # type: ignore[assignment]
         changed.append("title")
-    if emails is not None:
-        cleaned = _clean_list("contact_email", "emails", emails, corrections)
-        before: list[str] = []
-        for row in session.scalars(
-            select(ContactEmail)
-            .where(ContactEmail.contact_id == contact.id)
-            .order_by(ContactEmail.is_primary.desc(), ContactEmail.id)
-        ):
-            before.append(row.address)
-            session.delete(row)
-        if principal.user_id is not None:
-            _record_change(session, principal, contact.id, "emails", before, cleaned)
-        session.flush()
-        session.add_all(
-            ContactEmail(contact_id=contact.id, address=a, is_primary=i == 0)
-            for i, a in enumerate(cleaned)
-        )
-        changed.append("emails")
-    if phones is not None:
-        cleaned = _clean_list("contact_phone", "phones", phones, corrections)
-        before = []
-        for row in session.scalars(
-            select(ContactPhone)
-            .where(ContactPhone.contact_id == contact.id)
-            .order_by(ContactPhone.is_primary.desc(), ContactPhone.id)
-        ):
-            before.append(row.number)
-            session.delete(row)
-        if principal.user_id is not None:
-            _record_change(session, principal, contact.id, "phones", before, cleaned)
-        session.flush()
-        session.add_all(
-            ContactPhone(contact_id=contact.id, number=n, is_primary=i == 0)
-            for i, n in enumerate(cleaned)
-        )
-        changed.append("phones")
+    for kind, values in ((_EMAILS, emails), (_PHONES, phones)):
+        if values is not None:
+            _replace_points(session, principal, contact.id, kind, values, corrections)
+            changed.append(kind.field)
     session.flush()
     audit.record(
         session,

@@ -11,7 +11,7 @@ from pathlib import Path
 import dramatiq
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ogcrm.auth.principal import system_principal
 from ogcrm.cli import main
@@ -36,6 +36,16 @@ def _awaiting_review(db, tmp_path) -> int:
     return dataset_id
 
 
+def _approvals(session, dataset_id: int) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "dataset.approve", AuditEvent.entity_id == str(dataset_id)
+            )
+        )
+    )
+
+
 def test_an_approval_through_the_service_is_kept_by_the_merge_job(db, settings, tmp_path, users):
     analyst = users.create("analyst")
     dataset_id = _awaiting_review(db, tmp_path)
@@ -53,11 +63,7 @@ def test_an_approval_through_the_service_is_kept_by_the_merge_job(db, settings, 
         worker.stop()
     with db.read() as s:
         dataset = s.get(Dataset, dataset_id)
-        approvals = s.scalars(
-            select(AuditEvent).where(
-                AuditEvent.action == "dataset.approve", AuditEvent.entity_id == str(dataset_id)
-            )
-        ).all()
+        approvals = _approvals(s, dataset_id)
     assert dataset.state == DatasetState.MERGED  # merged by the job, as the system ...
     assert dataset.reviewed_by_id == analyst.id  # ... yet the analyst is the approver
     reviewed_at = dataset.reviewed_at.replace(tzinfo=dataset.reviewed_at.tzinfo or dt.UTC)
@@ -73,11 +79,7 @@ def test_an_approval_through_the_cli_is_recorded_and_audited(db, settings, tmp_p
     assert json.loads(result.output.splitlines()[-1])["state"] == "merged"
     with db.read() as s:
         dataset = s.get(Dataset, dataset_id)
-        approvals = s.scalars(
-            select(AuditEvent).where(
-                AuditEvent.action == "dataset.approve", AuditEvent.entity_id == str(dataset_id)
-            )
-        ).all()
+        approvals = _approvals(s, dataset_id)
     assert dataset.reviewed_at is not None
     assert len(approvals) == 1 and approvals[0].user_id is None  # the command line, no user
 
@@ -103,3 +105,55 @@ def test_every_state_write_is_in_the_lifecycle_module():
                 if "DatasetState" in value:
                     offenders.append(f"{path.relative_to(OGCRM)}:{node.value.lineno} {value}")
     assert offenders == []
+
+
+def _in_state(db, tmp_path, state: DatasetState) -> int:
+    path = tmp_path / f"{state}.csv"
+    path.write_text(CSV + f"{state} Oil Co.,42-003-12346\n")
+    with db.unit_of_work() as s:
+        dataset_id = receive(s, system_principal("test"), path, data_dir=tmp_path).dataset_id
+        s.execute(update(Dataset).where(Dataset.id == dataset_id).values(state=state))
+    return dataset_id
+
+
+#: each guarded move of the machine, and the one state it leaves
+MOVES = {
+    "claim": (DatasetState.RECEIVED, lambda s, i: lifecycle.claim(s, i)),
+    "finish_processing": (DatasetState.PROCESSING, lifecycle.finish_processing),
+    "release": (DatasetState.PROCESSING, lifecycle.release),
+    "fail_processing": (DatasetState.PROCESSING, lambda s, i: lifecycle.fail_processing(s, i, "x")),
+    "reject": (DatasetState.AWAITING_REVIEW, lambda s, i: lifecycle.reject(s, P, i)),
+    "give_up_merge": (DatasetState.AWAITING_REVIEW, lifecycle.give_up_merge),
+    "start_merge": (DatasetState.AWAITING_REVIEW, lambda s, i: lifecycle.start_merge(s, P, i)),
+    "finish_merge": (DatasetState.MERGING, lifecycle.finish_merge),
+    "finish_revert": (DatasetState.MERGED, lifecycle.finish_revert),
+}
+P = system_principal("test")
+
+
+@pytest.mark.parametrize("move", sorted(MOVES))
+def test_a_move_changes_nothing_from_any_other_state(db, tmp_path, move):
+    leaves, apply = MOVES[move]
+    for state in DatasetState:
+        if state == leaves:
+            continue
+        dataset_id = _in_state(db, tmp_path, state)
+        with db.unit_of_work() as s:
+            try:
+                moved = apply(s, dataset_id)
+            except InvalidInput:
+                moved = False
+        with db.read() as s:
+            assert s.get(Dataset, dataset_id).state == state, (move, state)
+        assert moved is False, (move, state)
+
+
+@pytest.mark.parametrize("move", sorted(MOVES))
+def test_a_move_is_one_the_machine_allows(db, tmp_path, move):
+    leaves, apply = MOVES[move]
+    dataset_id = _in_state(db, tmp_path, leaves)
+    with db.unit_of_work() as s:
+        apply(s, dataset_id)
+    with db.read() as s:
+        after = s.get(Dataset, dataset_id).state
+    assert after != leaves and (leaves, after) in lifecycle.TRANSITIONS

@@ -181,7 +181,7 @@ class TestBootstrap:
 
 class TestExportSchema:
     def test_check_passes_on_the_committed_schema(self, runner: CliRunner):
-        path = Path(__file__).resolve().parents[1] / "graphql" / "schema.graphql"
+        path = Path(__file__).resolve().parents[2] / "graphql" / "schema.graphql"
         result = runner.invoke(main, ["export-schema", "--check", str(path)])
         assert result.exit_code == 0, result.output
 
