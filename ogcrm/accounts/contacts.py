@@ -130,23 +130,19 @@ def _replace_points(
     kind: _PointKind,
     values: Sequence[str],
     corrections: list[Correction],
-    *,
-    created: bool = False,
 ) -> None:
-    """Clean ``values`` and make them the contact's e-mails or phones, first one
-    primary; a person's change is recorded (``before`` is ``None`` on creation)."""
+    """Clean ``values`` and make them the contact's e-mails or phones in place of the
+    stored ones, first one primary; a person's change is recorded."""
     cleaned = _clean_list(kind.cleaner_field, kind.field, values, corrections)
     model = kind.model
-    before: list[str] | None = None if created else []
-    if not created:
-        for row in session.scalars(
-            select(model)
-            .where(model.contact_id == contact_id)
-            .order_by(model.is_primary.desc(), model.id)
-        ):
-            assert before is not None
-            before.append(getattr(row, kind.attr))
-            session.delete(row)
+    before: list[str] = []
+    for row in session.scalars(
+        select(model)
+        .where(model.contact_id == contact_id)
+        .order_by(model.is_primary.desc(), model.id)
+    ):
+        before.append(getattr(row, kind.attr))
+        session.delete(row)
     if principal.user_id is not None:
         _record_change(session, principal, contact_id, kind.field, before, cleaned)
     session.flush()
@@ -212,11 +208,19 @@ def create_contact(
     contact = Contact(organization_id=organization_id, full_name=name, title=title)
     policy.authorize_write(session, principal, "contact", contact)
     corrections: list[Correction] = []
+    cleaned = {
+        kind: _clean_list(kind.cleaner_field, kind.field, values, corrections)
+        for kind, values in ((_EMAILS, emails), (_PHONES, phones))
+    }
+    for kind, values in cleaned.items():
+        getattr(contact, kind.field).extend(
+            kind.model(is_primary=i == 0, **{kind.attr: value}) for i, value in enumerate(values)
+        )
     session.add(contact)
     session.flush()
-    for kind, values in ((_EMAILS, emails), (_PHONES, phones)):
-        _replace_points(session, principal, contact.id, kind, values, corrections, created=True)
-    session.flush()
+    if principal.user_id is not None:
+        for kind, values in cleaned.items():
+            _record_change(session, principal, contact.id, kind.field, None, values)
     audit.record(
         session,
         principal,
