@@ -18,52 +18,28 @@ def sniff(file: Path, rows: int, as_json: bool) -> None:
 
     Exits non-zero with the reason when the file cannot be read.
     """
-    from ogcrm.pipeline.detect import read_file, sniff_file
+    from ogcrm.pipeline.detect import describe_file
     from ogcrm.pipeline.errors import ReaderError
     from ogcrm.plugins import default_registry
 
-    registry = default_registry()
     try:
-        verdict = sniff_file(file, registry)
-        preview: list[dict[str, object]] = []
-        columns: list[str] = []
-        sheet = None
-        for chunk in read_file(file, registry, sniff=verdict, chunk_rows=max(rows, 1)):
-            columns = [str(c) for c in chunk.frame.columns]
-            sheet = chunk.sheet
-            frame = chunk.frame.head(rows - len(preview))
-            preview += [
-                {k: (None if v is None or v != v else v) for k, v in rec.items()}
-                for rec in frame.to_dict(orient="records")
-            ]
-            if len(preview) >= rows:
-                break
+        result = describe_file(file, default_registry(), rows=rows)
     except ReaderError as exc:
         raise click.ClickException(str(exc)) from None
-    details = dict(verdict.details)
-    result = {
-        "file": str(file),
-        "format": verdict.format,
-        "reader": verdict.reader,
-        "confidence": verdict.confidence,
-        "encoding": details.pop("encoding", None),
-        **({"sheet": sheet} if sheet else {}),
-        "details": {k: v for k, v in details.items() if k != "columns"},
-        "columns": columns,
-        "preview": preview,
-    }
+    result = {"file": str(file), **result}
     if as_json:
         click.echo(json.dumps(result, default=str))
         return
     click.echo(
-        f"{file}: {verdict.format} (reader {verdict.reader}, confidence {verdict.confidence:.2f})"
+        f"{file}: {result['format']} (reader {result['reader']}, "
+        f"confidence {result['confidence']:.2f})"
     )
     if result["encoding"]:
         click.echo(f"encoding:  {result['encoding']}")
     for key, value in result["details"].items():
         click.echo(f"{key + ':':<10} {value!r}")
-    click.echo(f"columns:   {', '.join(columns)}")
-    for i, row in enumerate(preview, 1):
+    click.echo(f"columns:   {', '.join(result['columns'])}")
+    for i, row in enumerate(result["preview"], 1):
         click.echo(f"  {i}: " + " | ".join("" if v is None else str(v) for v in row.values()))
 
 

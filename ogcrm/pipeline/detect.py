@@ -74,3 +74,38 @@ def read_file(
         raise
     except MemoryError:
         raise ReaderError(display, "the file needs more memory than allowed to read") from None
+
+
+def describe_file(path: Path, registry: Registry, *, rows: int = 5) -> dict[str, Any]:
+    """What ``ogcrm sniff`` shows of a file: its format, reader and confidence, encoding,
+    sheet, the reader's other findings, its columns and its first ``rows`` rows (empty
+    cells as ``None``).
+
+    Raises:
+        ReaderError: the file cannot be read (file, row and column named).
+    """
+    verdict = sniff_file(path, registry)
+    preview: list[dict[str, object]] = []
+    columns: list[str] = []
+    sheet = None
+    for chunk in read_file(path, registry, sniff=verdict, chunk_rows=max(rows, 1)):
+        columns = [str(c) for c in chunk.frame.columns]
+        sheet = chunk.sheet
+        frame = chunk.frame.head(rows - len(preview))
+        preview += [
+            {k: (None if v is None or v != v else v) for k, v in rec.items()}
+            for rec in frame.to_dict(orient="records")
+        ]
+        if len(preview) >= rows:
+            break
+    details = dict(verdict.details)
+    return {
+        "format": verdict.format,
+        "reader": verdict.reader,
+        "confidence": verdict.confidence,
+        "encoding": details.pop("encoding", None),
+        **({"sheet": sheet} if sheet else {}),
+        "details": {k: v for k, v in details.items() if k != "columns"},
+        "columns": columns,
+        "preview": preview,
+    }
