@@ -15,6 +15,15 @@ class InvalidInput(DomainError):
         self.field = field
 
 
+class Conflict(InvalidInput):
+    """The record is not in a state that allows this (approve a rejected dataset, revert
+    one never merged, approve twice); ``state`` names the state it is in."""
+
+    def __init__(self, message: str, *, state: str | None = None) -> None:
+        super().__init__(message)
+        self.state = state
+
+
 class NotFound(DomainError):
     """The record does not exist, or is outside the caller's scope (indistinguishable)."""
 

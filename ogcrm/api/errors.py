@@ -40,6 +40,13 @@ class NotFound(UserError):
     pass
 
 
+@strawberry.type(
+    description="The record is not in a state that allows this; `currentState` says which."
+)
+class Conflict(UserError):
+    current_state: str | None = None
+
+
 @strawberry.type(description="Credentials or token refused.")
 class AuthenticationError(UserError):
     pass
@@ -51,13 +58,17 @@ class RateLimited(UserError):
 
 
 #: The one error union: every mutation result is ``Payload | UserErrors``, so a client
-#: handles the same five failures everywhere.
-UserErrors = ValidationError | PermissionDenied | NotFound | AuthenticationError | RateLimited
+#: handles the same six failures everywhere.
+UserErrors = (
+    ValidationError | PermissionDenied | NotFound | Conflict | AuthenticationError | RateLimited
+)
 
 
 def to_user_error(exc: errors.DomainError) -> UserErrors:
     """Map a service's domain error to the GraphQL type clients see."""
     message = str(exc)
+    if isinstance(exc, errors.Conflict):
+        return Conflict(message=message, current_state=exc.state)
     if isinstance(exc, errors.InvalidInput):
         return ValidationError(message=message, field=exc.field)
     if isinstance(exc, errors.PermissionDenied):

@@ -10,8 +10,11 @@ from strawberry.dataloader import DataLoader
 
 from ogcrm.accounts import contacts, organizations
 from ogcrm.accounts.contacts import ContactDetails
+from ogcrm.auth import users
 from ogcrm.auth.principal import Principal
-from ogcrm.db.models import Contact, Organization
+from ogcrm.datasets import queries as dataset_queries
+from ogcrm.db.models import Contact, Dataset, Organization, Rule
+from ogcrm.scoring import rule_sets
 
 T = TypeVar("T")
 
@@ -35,6 +38,10 @@ class Loaders:
         self.contact_details: DataLoader[int, ContactDetails | None] = DataLoader(
             self._contact_details
         )
+        self.dataset: DataLoader[int, Dataset | None] = DataLoader(self._datasets)
+        self.source_name: DataLoader[int, str | None] = DataLoader(self._source_names)
+        self.user_name: DataLoader[int, str | None] = DataLoader(self._user_names)
+        self.rules_of: DataLoader[int, list[Rule]] = DataLoader(self._rules_of)
 
     async def _organizations(self, ids: Sequence[int]) -> list[Organization | None]:
         found = await self._ctx.read(
@@ -52,3 +59,22 @@ class Loaders:
         # A write: every read of contact details appends audit events.
         found = await self._ctx.write(contacts.contact_details, self._ctx.require_principal(), ids)
         return [found.get(i) for i in ids]
+
+    async def _datasets(self, ids: Sequence[int]) -> list[Dataset | None]:
+        found = await self._ctx.read(
+            dataset_queries.datasets_by_ids, self._ctx.require_principal(), ids
+        )
+        return [found.get(i) for i in ids]
+
+    async def _source_names(self, ids: Sequence[int]) -> list[str | None]:
+        found = await self._ctx.read(dataset_queries.source_names, ids)
+        return [found.get(i) for i in ids]
+
+    async def _user_names(self, ids: Sequence[int]) -> list[str | None]:
+        # names only, of whoever uploaded, reviewed or saved what the caller may read
+        found = await self._ctx.read(users.display_names, ids)
+        return [found.get(i) for i in ids]
+
+    async def _rules_of(self, rule_set_ids: Sequence[int]) -> list[list[Rule]]:
+        found = await self._ctx.read(rule_sets.rules_by_set, rule_set_ids)
+        return [found.get(i, []) for i in rule_set_ids]

@@ -37,7 +37,9 @@ def should_mask_error(error: GraphQLError) -> bool:
     a client needs to fix its query.
     """
     original = error.original_error
-    return not (original is None or isinstance(original, DomainError | StrawberryGraphQLError))
+    # a GraphQLError inside another (a variable that does not coerce) is the client's too
+    client = DomainError | StrawberryGraphQLError | GraphQLError
+    return not (original is None or isinstance(original, client))
 
 
 class OgcrmSchema(strawberry.Schema):

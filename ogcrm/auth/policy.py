@@ -78,6 +78,10 @@ ENTITY_KINDS: dict[str, EntityKind] = {
     },
     # An ability rather than a table: activating a rule set (admins only by default).
     "rule_activation": EntityKind("rule_activation", None, ownerless=True),
+    # Pinning an account's priority by hand, scoped like the account itself.
+    "priority_override": EntityKind(
+        "priority_override", m.Organization, owner=m.Organization.owner_id
+    ),
 }
 
 
@@ -129,6 +133,8 @@ def scope_filter(
         return true()
     if scope is Scope.NONE:
         return false()
+    if entity.owner is not None:
+        return _owner_clause(entity.owner, principal, scope)
     assert entity.org_fk is not None
     owned = select(m.Organization.id).where(
         _owner_clause(m.Organization.owner_id, principal, scope)
@@ -158,8 +164,9 @@ def require(principal: Principal, kind: str, action: Action) -> None:
 
 def _owner_of(session: Session, kind: str, row: Any) -> int | None:
     entity = ENTITY_KINDS[kind]
-    if kind == "organization":
-        return row.owner_id  # type: ignore[no-any-return]
+    if entity.owner is not None:
+        owner: int | None = getattr(row, entity.owner.key)
+        return owner
     assert entity.org_fk is not None
     org_id = getattr(row, entity.org_fk.key)
     return session.scalar(select(m.Organization.owner_id).where(m.Organization.id == org_id))

@@ -250,3 +250,9 @@ def roles_with_grants(
 ) -> list[tuple[Role, list[RolePermission]]]:
     """The roles ``principal`` may see, each with its grants."""
     return [(r, grants_of(session, r.id)) for r in list_roles(session, principal)]
+
+
+def display_names(session: Session, user_ids: Sequence[int]) -> dict[int, str]:
+    """Users' display names by id: how a dataset or a rule set names who acted on it."""
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(list(user_ids))))
+    return {i: n for i, n in rows}

@@ -90,6 +90,13 @@ def _print_dataset(d: dict[str, Any]) -> None:
                 f"  {kind.replace('_', ' ')}: "
                 + ", ".join(f"{k} {v:,}" for k, v in counts[kind].items())
             )
+    reverted = counts.get("revert")
+    if reverted:
+        removed = ", ".join(f"{k} {v:,}" for k, v in reverted["entities_removed"].items())
+        click.echo(
+            f"  reverted: {reverted['fields_reverted']:,} fields; removed {removed or 'nothing'}; "
+            f"{reverted['conflicts']:,} conflicts left alone"
+        )
     for issue in d.get("issues", [])[:20]:
         click.echo(
             f"  {issue['severity']:<7} {issue['cleaner']}/{issue['column']}: {issue['count']:,}"

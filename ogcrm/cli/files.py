@@ -78,23 +78,10 @@ def plugins(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def sources(as_json: bool) -> None:
     """List the sources (agency dataset kinds): reader, state, mapped fields, cleaners."""
-    from ogcrm.plugins import default_registry
+    from ogcrm.auth.principal import system_principal
+    from ogcrm.datasets.catalog import sources as all_sources
 
-    registry = default_registry()
-    rows = [
-        {
-            "name": spec.name,
-            "title": spec.title,
-            "agency": spec.agency,
-            "state": spec.state,
-            "reader": spec.reader,
-            "fields": {f: spec.raw_column(f) for f in spec.mapping},
-            "cleaners": list(spec.cleaners),
-            "precedence": spec.precedence,
-            "plugin": registry.provided_by[("source", spec.name)],
-        }
-        for spec in registry.sources.values()
-    ]
+    rows = all_sources(system_principal("cli"))
     if as_json:
         click.echo(json.dumps(rows))
         return
@@ -109,18 +96,9 @@ def sources(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def fields(as_json: bool) -> None:
     """List the canonical fields sources map their columns to."""
-    from ogcrm.pipeline.fields import FIELDS
+    from ogcrm.datasets.catalog import fields as all_fields
 
-    rows = [
-        {
-            "name": f.name,
-            "entity": f.entity,
-            "kind": f.kind,
-            "unit": f.unit,
-            "description": f.description,
-        }
-        for f in FIELDS
-    ]
+    rows = all_fields()
     if as_json:
         click.echo(json.dumps(rows))
         return

@@ -29,7 +29,7 @@ from ogcrm.auth import audit
 from ogcrm.auth.principal import Principal
 from ogcrm.db.models import Dataset, DatasetState
 from ogcrm.db.types import utcnow
-from ogcrm.errors import InvalidInput, NotFound
+from ogcrm.errors import Conflict, NotFound
 
 #: A merge whose worker dies this many times (SIGKILL does not count as a Dramatiq retry,
 #: Bogdanp/dramatiq#213) is given up on, so a poison dataset cannot loop forever.
@@ -99,7 +99,7 @@ def open_failed(session: Session, *, reason: str, **fields: Any) -> Dataset:
 
 def claim(session: Session, dataset_id: int) -> Dataset:
     """Received -> processing, counting the attempt; a second caller gets
-    :class:`InvalidInput` (the job then finds nothing to do)."""
+    :class:`~ogcrm.errors.Conflict` (the job then finds nothing to do)."""
     moved = _move(
         session,
         dataset_id,
@@ -110,7 +110,9 @@ def claim(session: Session, dataset_id: int) -> Dataset:
     )
     dataset = get(session, dataset_id)
     if not moved:
-        raise InvalidInput(f"dataset {dataset_id} is {dataset.state}, not received")
+        raise Conflict(
+            f"dataset {dataset_id} is {dataset.state}, not received", state=str(dataset.state)
+        )
     return dataset
 
 
@@ -176,19 +178,22 @@ def approve(session: Session, principal: Principal, dataset_id: int) -> Dataset:
 
     Raises:
         NotFound: no such dataset.
-        InvalidInput: it is not awaiting review, or was approved already.
+        Conflict: it is not awaiting review, or was approved already.
     """
     approved = _record_approval(session, principal, dataset_id)
     dataset = get(session, dataset_id)
     if not approved:
-        raise InvalidInput(f"dataset {dataset_id} is {dataset.state}, not awaiting approval")
+        raise Conflict(
+            f"dataset {dataset_id} is {dataset.state}, not awaiting approval",
+            state=str(dataset.state),
+        )
     session.refresh(dataset)
     return dataset
 
 
 def reject(session: Session, principal: Principal, dataset_id: int, *, reason: str = "") -> None:
     """Awaiting review -> rejected; the staged rows stay for the record."""
-    get(session, dataset_id)
+    dataset = get(session, dataset_id)
     if not _move(
         session,
         dataset_id,
@@ -198,7 +203,11 @@ def reject(session: Session, principal: Principal, dataset_id: int, *, reason: s
         reviewed_at=utcnow(),
         error=reason or None,
     ):
-        raise InvalidInput(f"dataset {dataset_id} is not awaiting review")
+        session.refresh(dataset)
+        raise Conflict(
+            f"dataset {dataset_id} is {dataset.state}, not awaiting review",
+            state=str(dataset.state),
+        )
     audit.record(
         session, principal, "dataset.reject", entity="dataset", entity_id=dataset_id, reason=reason
     )
@@ -249,7 +258,10 @@ def start_merge(session: Session, principal: Principal, dataset_id: int) -> Data
         reviewed_at=func.coalesce(Dataset.reviewed_at, utcnow()),
     ):
         session.refresh(dataset)  # as the one who moved it first left it
-        raise InvalidInput(f"dataset {dataset_id} is {dataset.state}, not awaiting review")
+        raise Conflict(
+            f"dataset {dataset_id} is {dataset.state}, not awaiting review",
+            state=str(dataset.state),
+        )
     session.refresh(dataset)
     return dataset
 
@@ -262,10 +274,12 @@ def finish_merge(session: Session, dataset_id: int, **values: Any) -> bool:
 def check_revertable(session: Session, dataset_id: int) -> Dataset:
     dataset = get(session, dataset_id)
     if dataset.state != S.MERGED:
-        raise InvalidInput(f"dataset {dataset_id} is {dataset.state}, not merged")
+        raise Conflict(
+            f"dataset {dataset_id} is {dataset.state}, not merged", state=str(dataset.state)
+        )
     return dataset
 
 
-def finish_revert(session: Session, dataset_id: int) -> bool:
+def finish_revert(session: Session, dataset_id: int, **values: Any) -> bool:
     """Merged -> reverted, in the revert's own transaction."""
-    return _move(session, dataset_id, S.MERGED, S.REVERTED, reverted_at=utcnow())
+    return _move(session, dataset_id, S.MERGED, S.REVERTED, reverted_at=utcnow(), **values)

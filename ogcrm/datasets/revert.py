@@ -66,7 +66,7 @@ def revert(session: Session, principal: Principal, dataset_id: int) -> dict[str,
     and reported. An entity the dataset created is removed only when nothing else has
     changed it since. Change records are kept; the revert adds its own.
     """
-    lifecycle.check_revertable(session, dataset_id)
+    dataset = lifecycle.check_revertable(session, dataset_id)
     records = list(
         session.scalars(
             select(ChangeRecord)
@@ -153,12 +153,16 @@ def revert(session: Session, principal: Principal, dataset_id: int) -> dict[str,
         )
         reverted += 1
     session.flush()
-    lifecycle.finish_revert(session, dataset_id)
     result = {
         "fields_reverted": reverted,
         "entities_removed": dict(removed),
         "conflicts": conflicts,
     }
+    # the dataset's summary says what the revert did, beside what the merge had done
+    summary = {**result, "conflicts": len(conflicts)}
+    lifecycle.finish_revert(
+        session, dataset_id, counts={**(dataset.counts or {}), "revert": summary}
+    )
     audit.record(
         session,
         principal,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ogcrm.auth import audit
 from ogcrm.auth.principal import Principal
 from ogcrm.datasets.matching import load_matcher
+from ogcrm.datasets.queries import get_dataset
 from ogcrm.datasets.staging import stage_issues
 from ogcrm.db.models import CellIssue, Dataset, DatasetState, RowOutcome, Source, StagedRow
 from ogcrm.errors import InvalidInput, NotFound
@@ -85,6 +86,12 @@ class Candidate:
     organization_name: str | None
     score: float
     reason: str
+
+
+def scoped_candidates(session: Session, principal: Principal, dataset_id: int) -> list[Candidate]:
+    """:func:`candidates` of a dataset the principal may read."""
+    get_dataset(session, principal, dataset_id)
+    return candidates(session, dataset_id)
 
 
 def candidates(session: Session, dataset_id: int) -> list[Candidate]:

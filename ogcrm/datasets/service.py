@@ -18,13 +18,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ogcrm.accounts.organizations import get_organization
+from ogcrm.auth import policy
 from ogcrm.auth.principal import Principal, system_principal
-from ogcrm.datasets import lifecycle
+from ogcrm.datasets import lifecycle, review
 from ogcrm.datasets.intake import Received, receive
+from ogcrm.datasets.matching import record_decision
 from ogcrm.datasets.merge import approve_and_merge, touched_organizations
+from ogcrm.datasets.queries import get_dataset
 from ogcrm.datasets.revert import revert
+from ogcrm.datasets.review import ReviewRow
 from ogcrm.datasets.staging import process
-from ogcrm.db.models import DatasetState
+from ogcrm.db.models import Action, Dataset, DatasetState, MatchDecision, MatchVerdict
 from ogcrm.db.session import Database
 from ogcrm.jobs import queue
 from ogcrm.scoring.rule_sets import rescore_soon
@@ -41,17 +46,77 @@ def request_processing(session: Session, dataset_id: int) -> None:
     queue.require_enqueue(session, PROCESS_JOB, dataset_id)
 
 
-def approve(session: Session, principal: Principal, dataset_id: int) -> None:
+def _writable(session: Session, principal: Principal, dataset_id: int) -> Dataset:
+    """A dataset the principal may see and change (review, approve, revert)."""
+    dataset = get_dataset(session, principal, dataset_id)
+    policy.require(principal, "dataset", Action.WRITE)
+    return dataset
+
+
+def approve(session: Session, principal: Principal, dataset_id: int) -> Dataset:
     """Record (and audit) ``principal``'s approval and have the merge job run once it is
     committed; the merged dataset keeps ``principal`` as its approver."""
-    lifecycle.approve(session, principal, dataset_id)
+    _writable(session, principal, dataset_id)
+    dataset = lifecycle.approve(session, principal, dataset_id)
     queue.require_enqueue(session, MERGE_JOB, dataset_id)
+    return dataset
+
+
+def reject(session: Session, principal: Principal, dataset_id: int, *, reason: str = "") -> Dataset:
+    """Reject a dataset awaiting review; its staged rows stay for the record."""
+    dataset = _writable(session, principal, dataset_id)
+    lifecycle.reject(session, principal, dataset_id, reason=reason)
+    session.refresh(dataset)
+    return dataset
+
+
+def revert_in(session: Session, principal: Principal, dataset_id: int) -> dict[str, Any]:
+    """Revert a merged dataset in the caller's transaction, and have the accounts it had
+    touched rescored; returns what was reverted, removed and left alone (conflicts)."""
+    _writable(session, principal, dataset_id)
+    touched = touched_organizations(session, dataset_id)
+    result = revert(session, principal, dataset_id)
+    if touched:
+        rescore_soon(session, touched)
+    return result
 
 
 def request_revert(session: Session, principal: Principal, dataset_id: int) -> None:
     """Have a merged dataset reverted by a job once this transaction commits."""
+    _writable(session, principal, dataset_id)
     lifecycle.check_revertable(session, dataset_id)
     queue.require_enqueue(session, REVERT_JOB, dataset_id)
+
+
+def edit_row(
+    session: Session,
+    principal: Principal,
+    dataset_id: int,
+    row_number: int,
+    values: dict[str, Any],
+) -> ReviewRow:
+    """Fix a quarantined row by hand; it is cleaned again (:func:`review.edit_row`)."""
+    _writable(session, principal, dataset_id)
+    return review.edit_row(session, principal, dataset_id, row_number, values)
+
+
+def decide_match(
+    session: Session,
+    principal: Principal,
+    dataset_id: int,
+    incoming: str,
+    organization_id: int,
+    verdict: MatchVerdict,
+    *,
+    note: str = "",
+) -> MatchDecision:
+    """A person's word on whether an incoming operator name is a stored organization;
+    this import's merge and every later one reuse it."""
+    _writable(session, principal, dataset_id)
+    org = get_organization(session, principal, organization_id)
+    return record_decision(
+        session, principal, incoming, org.name, verdict, dataset_id=dataset_id, note=note
+    )
 
 
 def merge_approved(db: Database, dataset_id: int) -> dict[str, Any] | None:
@@ -87,12 +152,7 @@ def merge_now(db: Database, principal: Principal, dataset_id: int) -> dict[str, 
 def revert_now(db: Database, principal: Principal, dataset_id: int) -> dict[str, Any]:
     """Revert a merged dataset in one transaction, then rescore what it had touched."""
     with db.unit_of_work() as session:
-        touched = touched_organizations(session, dataset_id)
-        result = revert(session, principal, dataset_id)
-    if touched:
-        with db.unit_of_work() as session:
-            rescore_soon(session, touched)
-    return result
+        return revert_in(session, principal, dataset_id)
 
 
 def rescore_touched(db: Database, dataset_id: int) -> None:

@@ -129,7 +129,11 @@ def parse(document: Any) -> RuleSetSpec:
         if rule_name in seen:
             faults.append(Fault(rule_name, f"{base}/name", "two rules have this name"))
         seen.add(rule_name)
-        weight = raw.get("weight", 1.0)
+        if "weight" not in raw:
+            # a weight is the point of a rule: one left out is a mistake, not a 1
+            faults.append(Fault(rule_name, f"{base}/weight", "every rule needs a weight"))
+            continue
+        weight = raw["weight"]
         if (
             isinstance(weight, bool)
             or not isinstance(weight, (int, float))

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ogcrm.auth import audit
+from ogcrm.auth import audit, policy
 from ogcrm.auth.principal import Principal
 from ogcrm.db.models import (
-    Organization,
+    Action,
     OrganizationScore,
     Rule,
     RuleSet,
@@ -24,17 +24,18 @@ from ogcrm.db.models import (
     ScoreSnapshot,
 )
 from ogcrm.db.types import utcnow
-from ogcrm.errors import InvalidInput, NotFound
+from ogcrm.errors import Conflict, InvalidInput, NotFound
 from ogcrm.jobs import queue
 from ogcrm.rules.jsonlogic import apply, contribution
-from ogcrm.rules.ruleset import RuleSetInvalid, RuleSetSpec, validate
+from ogcrm.rules.ruleset import Fault, RuleSetInvalid, RuleSetSpec, validate
 from ogcrm.scoring.features import catalog, features_select, interpreter_data
 from ogcrm.scoring.rescore import (
     NoActiveRuleSet,
+    Preview,
     RescoreResult,
     active_rule_set,
     explanation,
-    lock_scores,
+    preview,
     rescore,
     rules_of,
 )
@@ -51,8 +52,51 @@ def check(spec: RuleSetSpec) -> None:
         raise RuleSetInvalid(faults)
 
 
+def faults_of(spec: RuleSetSpec) -> list[Fault]:
+    """Every fault of a rule set (empty when it is valid); nothing is saved."""
+    features = {name: feature for name, (feature, _) in catalog().items()}
+    return validate(spec, features)
+
+
+def list_rule_sets(session: Session, principal: Principal) -> list[RuleSet]:
+    """Every version of every rule set the principal may read, newest first."""
+    stmt = policy.readable(select(RuleSet), "rule_set", principal)
+    return list(session.scalars(stmt.order_by(RuleSet.id.desc())))
+
+
+def get_rule_set(session: Session, principal: Principal, rule_set_id: int) -> RuleSet:
+    row: RuleSet = policy.get_readable(session, "rule_set", principal, rule_set_id)
+    return row
+
+
+def rules_by_set(session: Session, rule_set_ids: Sequence[int]) -> dict[int, list[Rule]]:
+    """The rules of each rule set, in order (one statement for any number of sets)."""
+    found: dict[int, list[Rule]] = {i: [] for i in rule_set_ids}
+    for rule in session.scalars(
+        select(Rule).where(Rule.rule_set_id.in_(list(rule_set_ids))).order_by(Rule.position)
+    ):
+        found[rule.rule_set_id].append(rule)
+    return found
+
+
+def preview_spec(
+    session: Session, principal: Principal, spec: RuleSetSpec, *, top: int = 20
+) -> Preview:
+    """What a draft would rank first and who would move most; nothing is saved.
+
+    Raises:
+        RuleSetInvalid: with every fault (an unknown feature, a missing weight...).
+    """
+    policy.require(principal, "rule_set", Action.READ)
+    if not 1 <= top <= 100:
+        raise InvalidInput("top must be between 1 and 100", field="top")
+    check(spec)
+    return preview(session, spec, top=top)
+
+
 def save_rule_set(session: Session, principal: Principal, spec: RuleSetSpec) -> RuleSet:
     """Store a validated rule set as the next draft version of its name."""
+    policy.require(principal, "rule_set", Action.WRITE)
     check(spec)
     version = (
         session.scalar(select(func.max(RuleSet.version)).where(RuleSet.name == spec.name)) or 0
@@ -88,20 +132,7 @@ def activate(
 ) -> RescoreResult:
     """Make a rule set the active one (the previous one is archived) and rescore every
     organization with it, in the caller's one transaction."""
-    row = session.get(RuleSet, rule_set_id)
-    if row is None:
-        raise NotFound(f"rule set {rule_set_id} not found")
-    check(RuleSetSpec(row.name, tuple(rules_of(session, row.id)), row.description))
-    session.execute(
-        update(RuleSet)
-        .where(RuleSet.status == RuleSetStatus.ACTIVE, RuleSet.id != row.id)
-        .values(status=RuleSetStatus.ARCHIVED)
-    )
-    session.flush()
-    row.status = RuleSetStatus.ACTIVE
-    row.activated_by_id = principal.user_id
-    row.activated_at = now or utcnow()
-    session.flush()
+    row = _make_active(session, principal, rule_set_id, now=now)
     result = rescore(session, rule_set_id=row.id, now=now)
     audit.record(
         session,
@@ -114,45 +145,38 @@ def activate(
     return result
 
 
-def set_override(
-    session: Session,
-    principal: Principal,
-    organization_id: int,
-    *,
-    priority: float | None,
-    reason: str = "",
-    expires_at: dt.datetime | None = None,
-) -> Organization:
-    """Pin an organization's priority by hand (``priority=None`` removes the pin)."""
-    org = session.get(Organization, organization_id)
-    if org is None:
-        raise NotFound(f"organization {organization_id} not found")
-    if priority is not None and not reason.strip():
-        raise InvalidInput("an override needs a reason", field="reason")
-    org.override_priority = priority
-    org.override_reason = reason.strip() if priority is not None else None
-    org.override_expires_at = expires_at if priority is not None else None
-    org.override_by_id = principal.user_id if priority is not None else None
-    in_force = priority is not None and (expires_at is None or expires_at > utcnow())
-    session.flush()
-    lock_scores(session)
-    session.execute(
-        update(OrganizationScore)
-        .where(OrganizationScore.organization_id == org.id)
-        .values(priority=priority if in_force else OrganizationScore.score)
-    )
-    session.refresh(org.ranking)
+def activate_later(session: Session, principal: Principal, rule_set_id: int) -> bool:
+    """Make a rule set the active one and have everyone rescored by a job after commit;
+    ``False`` when this process has no job broker and the rescore was done now."""
+    row = _make_active(session, principal, rule_set_id)
+    queued = queue.enqueue(session, RESCORE_JOB, None)
+    if not queued:
+        rescore(session, rule_set_id=row.id)
     audit.record(
-        session,
-        principal,
-        "organization.override",
-        entity="organization",
-        entity_id=org.id,
-        priority=priority,
-        reason=reason,
-        expires_at=expires_at.isoformat() if expires_at else None,
+        session, principal, "rule_set.activate", entity="rule_set", entity_id=row.id, queued=queued
     )
-    return org
+    return queued
+
+
+def _make_active(
+    session: Session, principal: Principal, rule_set_id: int, *, now: dt.datetime | None = None
+) -> RuleSet:
+    policy.require(principal, "rule_activation", Action.WRITE)
+    row = get_rule_set(session, principal, rule_set_id)
+    if row.status == RuleSetStatus.ACTIVE:
+        raise Conflict(f"rule set {rule_set_id} is already active", state="active")
+    check(RuleSetSpec(row.name, tuple(rules_of(session, row.id)), row.description))
+    session.execute(
+        update(RuleSet)
+        .where(RuleSet.status == RuleSetStatus.ACTIVE, RuleSet.id != row.id)
+        .values(status=RuleSetStatus.ARCHIVED)
+    )
+    session.flush()
+    row.status = RuleSetStatus.ACTIVE
+    row.activated_by_id = principal.user_id
+    row.activated_at = now or utcnow()
+    session.flush()
+    return row
 
 
 @dataclass(frozen=True)

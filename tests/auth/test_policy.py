@@ -24,6 +24,7 @@ from tests.conftest import UserFactory
 
 OWNED = (
     "organization",
+    "priority_override",  # pinning an account's priority: scoped like the account
     "contact",
     "interaction",
     "task",
@@ -72,7 +73,8 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
         **{kind: ("all", "all") for kind in ("source", "dataset", "rule_set")},
     },
     "sales": {
-        **{kind: ("own", "own") for kind in OWNED},
+        # no overrides unless an admin grants them
+        **{kind: ("own", "own") for kind in OWNED if kind != "priority_override"},
         **{kind: ("all", "-") for kind in ("product", "well", "permit", "production", "rule_set")},
     },
     "viewer": {
@@ -119,7 +121,11 @@ class World:
                 }
                 s.add_all(children.values())
                 s.flush()
-                self.rows[who] = {"organization": org.id, **{k: v.id for k, v in children.items()}}
+                self.rows[who] = {
+                    "organization": org.id,
+                    "priority_override": org.id,
+                    **{k: v.id for k, v in children.items()},
+                }
             shared = {
                 "product": s.scalar(select(m.Product)),
                 "well": m.Well(api10="4212345678"),
@@ -164,7 +170,7 @@ def _may_write(db: Database, principal: Principal, kind: str, row_id: int, op: s
         if op == "create":
             fk = policy.ENTITY_KINDS[kind].org_fk
             row = model(**({fk.key: getattr(row, fk.key)} if fk is not None else {}))
-            if kind == "organization":
+            if kind in ("organization", "priority_override"):
                 row.owner_id = s.get(model, row_id).owner_id
         try:
             policy.authorize_write(s, principal, kind, row)

@@ -27,8 +27,9 @@ from ogcrm.db.models import (
 from ogcrm.db.models.crm import organization_tag
 from ogcrm.rules.ruleset import RuleSetInvalid, parse
 from ogcrm.scoring.features import features_select
+from ogcrm.scoring.overrides import set_override
 from ogcrm.scoring.rescore import preview, rescore
-from ogcrm.scoring.rule_sets import activate, explain, save_rule_set, set_override, stored_score
+from ogcrm.scoring.rule_sets import activate, explain, save_rule_set, stored_score
 
 NOW = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
 TODAY = NOW.date()

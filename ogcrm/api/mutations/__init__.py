@@ -7,8 +7,10 @@ import strawberry
 from ogcrm.api.mutations.admin import AdminMutations
 from ogcrm.api.mutations.auth import AuthMutations
 from ogcrm.api.mutations.crm import CrmMutations
+from ogcrm.api.mutations.datasets import DatasetMutations
+from ogcrm.api.mutations.rules import RuleMutations
 
 
 @strawberry.type
-class Mutation(AuthMutations, CrmMutations, AdminMutations):
+class Mutation(AuthMutations, CrmMutations, AdminMutations, DatasetMutations, RuleMutations):
     pass

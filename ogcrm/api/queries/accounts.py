@@ -1,4 +1,5 @@
-"""The Query root: thin resolvers that parse arguments and call services.
+"""Queries of accounts, contacts, users and the audit log: thin resolvers that parse
+arguments and call services.
 
 Every resolver that returns data goes through a service that applies the caller's scope
 in SQL (``ogcrm.auth.policy``); nothing here filters rows itself.
@@ -6,14 +7,11 @@ in SQL (``ogcrm.auth.policy``); nothing here filters rows itself.
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from sqlalchemy.orm import Session
 from strawberry import relay
 from strawberry.types import Info
 
-import ogcrm
 from ogcrm.accounts import contacts, organizations
 from ogcrm.api.context import Context
 from ogcrm.api.ids import int_id, local_id, page_info
@@ -30,32 +28,14 @@ from ogcrm.api.types.access import (
 from ogcrm.api.types.contact import Contact, ContactConnection
 from ogcrm.api.types.organization import Organization, OrganizationConnection
 from ogcrm.auth import audit, users
-from ogcrm.errors import InvalidInput
 
-_NODE_TYPES: dict[str, Any] = {"Organization": Organization, "Contact": Contact}
 _ORG_CURSOR = "organization"
 _CONTACT_CURSOR = "contact"
 _AUDIT_CURSOR = "audit_event"
 
 
 @strawberry.type
-class Query:
-    @strawberry.field(description="Any object by its global id, if you may see it.")
-    async def node(self, info: Info[Context, None], id: relay.GlobalID) -> relay.Node | None:
-        # An explicit allow-list of node types: a global id naming any other type is
-        # refused instead of being resolved by whatever class answers to the name
-        # (GHSA-5xh2-23cc-5jc6, node type confusion).
-        node_type = _NODE_TYPES.get(id.type_name)
-        if node_type is None:
-            raise InvalidInput(f"no object type {id.type_name!r} has global ids", field="id")
-        info.context.require_principal()
-        nodes = await node_type.resolve_nodes(info=info, node_ids=[str(local_id(id, id.type_name))])
-        return nodes[0]
-
-    @strawberry.field(description="The running ogcrm's version.")
-    def version(self) -> str:
-        return ogcrm.__version__
-
+class AccountQueries:
     @strawberry.field(description="The signed-in user.", permission_classes=[IsAuthenticated])
     async def me(self, info: Info[Context, None]) -> User:
         principal = info.context.require_principal()
