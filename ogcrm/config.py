@@ -66,6 +66,8 @@ class Settings:
     introspection: bool = True
     #: Largest ``first`` a connection accepts.
     max_page_size: int = 100
+    #: Largest upload accepted (``uploadDataset``); past it the server answers 413 at once.
+    max_upload_bytes: int = 2 * 1024**3
     log_level: str = "INFO"
     #: Threads of the in-process worker on the embedded set-up.
     worker_threads: int = 2
@@ -98,6 +100,10 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'ogcrm.db'}")
+        if self.max_upload_bytes < 1:
+            raise ConfigError(
+                f"{PREFIX}MAX_UPLOAD_BYTES must be at least 1, not {self.max_upload_bytes}"
+            )
         if self.max_page_size < 1:
             raise ConfigError(f"{PREFIX}MAX_PAGE_SIZE must be at least 1, not {self.max_page_size}")
         for name in ("reconcile_every", "job_lease"):

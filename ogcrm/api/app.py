@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -26,6 +27,7 @@ from ogcrm.api.health import check_health
 from ogcrm.api.limits import BodySizeLimit
 from ogcrm.api.loaders import Loaders
 from ogcrm.api.schema import build_schema
+from ogcrm.api.upload import handle_upload, is_multipart
 from ogcrm.auth.throttle import LoginThrottle
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
@@ -39,7 +41,7 @@ from ogcrm.worker import build_broker
 
 log = logging.getLogger(__name__)
 
-#: GraphQL requests are small; uploads (multipart) get their own, larger cap later.
+#: GraphQL requests are small; uploads (multipart) have their own cap, OGCRM_MAX_UPLOAD_BYTES.
 MAX_BODY_BYTES = 1_000_000
 
 
@@ -64,6 +66,13 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.db = db
         self.throttle = throttle
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # multipart is for uploadDataset only, handled by ogcrm's streaming parser
+        if is_multipart(scope):
+            await handle_upload(self, scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         ctx = Context(
@@ -149,7 +158,13 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)],
+        middleware=[
+            Middleware(
+                BodySizeLimit,
+                max_bytes=MAX_BODY_BYTES,
+                max_multipart_bytes=settings.max_upload_bytes,
+            )
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -11,7 +11,7 @@ import logging
 import click
 
 import ogcrm
-from ogcrm.cli import datasets, db, demo, files, rules, schema, server, users
+from ogcrm.cli import datasets, db, demo, files, priority, rules, schema, server, users
 from ogcrm.cli._common import CliState
 
 
@@ -53,6 +53,7 @@ for _command in (
     rules.features,
     rules.rules,
     rules.rescore,
+    priority.priority,
     demo.demo,
 ):
     main.add_command(_command)

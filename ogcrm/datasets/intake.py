@@ -116,21 +116,28 @@ def receive(
     filename: str | None = None,
     source: str | None = None,
     registry: Registry | None = None,
+    digest: str | None = None,
+    move: bool = False,
 ) -> Received:
     """Keep an uploaded file as a new dataset, or say which dataset already has it.
 
-    A file no reader recognises becomes a ``failed`` dataset with the reason.
+    A file no reader recognises becomes a ``failed`` dataset with the reason. ``digest``
+    is the file's SHA-256 when the caller hashed it while receiving it; ``move`` lets the
+    file itself become the stored copy (an upload's temporary file under the data dir)
+    instead of a copy of it.
 
     Raises:
         InvalidInput: an unknown source name.
     """
     registry = registry or default_registry()
     name = safe_filename(filename or path.name)
-    digest = content_hash(path)
+    digest = digest or content_hash(path)
     try:
         spec = choose_source(path, registry, source=source, display_name=name)
     except (ReaderError, MappingError) as exc:
-        return _receive_unreadable(session, principal, path, digest, name, str(exc), data_dir)
+        return _receive_unreadable(
+            session, principal, path, digest, name, str(exc), data_dir, move=move
+        )
     if spec.name == "generic":  # one source row per header shape, keeping its mapping
         signature = hashlib.sha1(repr(sorted(spec.mapping.items())).encode(), usedforsecurity=False)
         spec = replace(spec, name=f"generic-{signature.hexdigest()[:10]}")
@@ -140,7 +147,7 @@ def receive(
     ).first()
     if existing is not None:
         return Received(existing.id, already_imported=True)
-    target = _store(path, data_dir, digest)
+    target = _store(path, data_dir, digest, move=move)
     dataset = lifecycle.open_received(
         session,
         source_id=source_row.id,
@@ -160,10 +167,13 @@ def receive(
     return Received(dataset.id, already_imported=False)
 
 
-def _store(path: Path, data_dir: Path, digest: str) -> Path:
+def _store(path: Path, data_dir: Path, digest: str, *, move: bool = False) -> Path:
     """Keep the file under its hash (atomically: a half-copied file is never seen)."""
     target = stored_path(data_dir, digest)
-    if not target.exists():
+    if not target.exists() and move:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    elif not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         os.close(fd)
@@ -180,6 +190,8 @@ def _receive_unreadable(
     name: str,
     reason: str,
     data_dir: Path,
+    *,
+    move: bool = False,
 ) -> Received:
     """A file no reader can read is still a dataset: ``failed``, with the reason."""
     existing = session.scalars(
@@ -187,7 +199,7 @@ def _receive_unreadable(
     ).first()
     if existing is not None:
         return Received(existing.id, already_imported=True)
-    target = _store(path, data_dir, digest)
+    target = _store(path, data_dir, digest, move=move)
     dataset = lifecycle.open_failed(
         session,
         reason=reason,

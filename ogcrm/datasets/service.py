@@ -41,6 +41,37 @@ MERGE_JOB = "dataset.merge"
 REVERT_JOB = "dataset.revert"
 
 
+def upload(
+    session: Session,
+    principal: Principal,
+    path: Path,
+    *,
+    digest: str,
+    filename: str,
+    data_dir: Path,
+    source: str | None = None,
+) -> Received:
+    """An uploaded file (already hashed, under the data dir) kept as a dataset, and its
+    processing job sent once this transaction commits; the same bytes for the same
+    source are the dataset already made (``already_imported``)."""
+    policy.require(principal, "dataset", Action.WRITE)
+    received = receive(
+        session,
+        principal,
+        path,
+        data_dir=data_dir,
+        filename=filename,
+        source=source,
+        digest=digest,
+        move=True,
+    )
+    if not received.already_imported:
+        dataset = lifecycle.get(session, received.dataset_id)
+        if dataset.state == DatasetState.RECEIVED:
+            request_processing(session, received.dataset_id)
+    return received
+
+
 def request_processing(session: Session, dataset_id: int) -> None:
     """Have the dataset processed once the transaction that received it commits."""
     queue.require_enqueue(session, PROCESS_JOB, dataset_id)

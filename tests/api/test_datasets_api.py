@@ -4,6 +4,7 @@ transition a Conflict naming the state; other roles see nothing and change nothi
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 
@@ -225,7 +226,9 @@ def _statements(db, client, token, query, **variables) -> tuple[dict, int]:
     seen: list[str] = []
 
     def capture(conn, cursor, statement, *args):
-        seen.append(statement)
+        # the request's own: the app's reconciler and job threads may query meanwhile
+        if threading.current_thread().name.startswith("AnyIO worker thread"):
+            seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", capture)
     try:
@@ -244,11 +247,11 @@ def test_a_page_of_issues_or_rows_costs_the_same_statements_whatever_its_size(cl
     large, n_large = _statements(db, client, token, ISSUES, id=awaiting["gid"], first=50)
     assert len(small["data"]["dataset"]["issues"]["edges"]) == 2
     assert len(large["data"]["dataset"]["issues"]["edges"]) > 2
-    assert n_small == n_large
+    assert 0 < n_small == n_large
     small, n_small = _statements(db, client, token, rows_query, id=awaiting["gid"], first=2)
     large, n_large = _statements(db, client, token, rows_query, id=awaiting["gid"], first=50)
     assert len(large["data"]["dataset"]["stagedRows"]["edges"]) == 12
-    assert n_small == n_large
+    assert 0 < n_small == n_large
 
 
 def test_issues_page_through_with_cursors(client, awaiting):

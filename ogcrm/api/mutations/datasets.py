@@ -11,6 +11,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.orm import Session
 from strawberry import relay
+from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -18,6 +19,7 @@ from ogcrm.api.context import Context
 from ogcrm.api.errors import UserErrors, guarded
 from ogcrm.api.ids import local_id
 from ogcrm.api.types.dataset import CellIssue, Dataset, KindCount, StagedRow
+from ogcrm.api.upload import ReceivedFile
 from ogcrm.datasets import queries, service
 from ogcrm.db import models
 from ogcrm.errors import InvalidInput
@@ -25,6 +27,17 @@ from ogcrm.errors import InvalidInput
 strawberry.enum(models.MatchVerdict, name="MatchDecision")
 
 DatasetResult = Annotated[Dataset | UserErrors, strawberry.union("DatasetResult")]
+
+
+@strawberry.type(description="An uploaded file, kept as a dataset and queued for processing.")
+class UploadDatasetPayload:
+    dataset: Dataset
+    already_imported: bool = strawberry.field(
+        description="The same bytes for the same source were uploaded before: that dataset."
+    )
+
+
+UploadResult = Annotated[UploadDatasetPayload | UserErrors, strawberry.union("UploadDatasetResult")]
 
 
 @strawberry.type(description="A field the revert left alone: someone changed it since.")
@@ -63,6 +76,38 @@ def _dataset(session: Session, ctx: Context, dataset_id: int) -> Dataset:
 
 @strawberry.type
 class DatasetMutations:
+    @strawberry.mutation(
+        description="Upload an agency file (GraphQL multipart request spec: `file` is the "
+        "part); it is stored by its SHA-256 and processed by a job. Follow "
+        "`dataset(id) { state }` until AWAITING_REVIEW."
+    )
+    async def upload_dataset(
+        self, info: Info[Context, None], file: Upload, source: str | None = None
+    ) -> UploadResult:
+        ctx = info.context
+
+        def _upload(session: Session) -> UploadDatasetPayload:
+            if not isinstance(file, ReceivedFile):
+                raise InvalidInput(
+                    "send the file as a multipart request (GraphQL multipart request spec)",
+                    field="file",
+                )
+            received = service.upload(
+                session,
+                ctx.require_principal(),
+                file.path,
+                digest=file.sha256,
+                filename=file.filename,
+                data_dir=ctx.settings.data_dir,
+                source=source,
+            )
+            return UploadDatasetPayload(
+                dataset=_dataset(session, ctx, received.dataset_id),
+                already_imported=received.already_imported,
+            )
+
+        return await guarded(ctx, lambda: ctx.write(_upload))
+
     @strawberry.mutation(
         description="Approve a dataset awaiting review: the merge runs as a job; follow "
         "`dataset(id) { state }`. The dataset keeps you as its approver."
