@@ -267,3 +267,23 @@ def test_issues_page_through_with_cursors(client, awaiting):
     everything = gql(client, ISSUES, token=token, id=awaiting["gid"], first=100)
     assert seen == [e["node"] for e in everything["data"]["dataset"]["issues"]["edges"]]
     assert len(seen) == 3  # the bad API number and two dates in the minority form
+
+
+@pytest.mark.parametrize("role", ["sales", "viewer"])
+def test_other_roles_neither_decide_nor_edit(app_client, db, awaiting, users, role):
+    token = token_for(app_client, users.create(role))
+    decided = gql(
+        app_client,
+        """mutation($d: ID!) { decideMatch(datasetId: $d, incoming: "Pennzoil Products Co.",
+             organizationId: "T3JnYW5pemF0aW9uOjE=", decision: SAME) { __typename } }""",
+        token=token,
+        d=awaiting["gid"],
+    )["data"]["decideMatch"]
+    edited = gql(
+        app_client,
+        """mutation($d: ID!) { editStagedRow(datasetId: $d, row: 11, values: {api: "4200312346"})
+             { __typename } }""",
+        token=token,
+        d=awaiting["gid"],
+    )["data"]["editStagedRow"]
+    assert decided["__typename"] == edited["__typename"] == "NotFound"

@@ -3,6 +3,7 @@ activate (everyone rescored by a job), and manual priority overrides by role."""
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import replace
 
@@ -60,8 +61,6 @@ def accounts(db, users):
     with db.unit_of_work() as s:
         mine = create_organization(s, SYSTEM, name="Caprock Operating LLC", owner_id=rep.id)
         other = create_organization(s, SYSTEM, name="Diamondback Energy Inc")
-    import base64
-
     def gid(i: int) -> str:
         return base64.b64encode(f"Organization:{i}".encode()).decode()
 
@@ -210,3 +209,24 @@ def test_a_granted_rep_pins_only_their_own_accounts(app_client, db, users, accou
     rep = token_for(app_client, accounts["rep"])
     mine = gql(app_client, OVERRIDE, token=rep, id=accounts["mine"], p=50.0, r="hot lead")
     assert mine["data"]["setPriorityOverride"] == {"__typename": "Organization", "priority": 50.0}
+
+
+@pytest.mark.parametrize("role", ["sales", "viewer"])
+def test_reps_and_viewers_neither_save_nor_activate_nor_pin(app_client, db, users, accounts, role):
+    from ogcrm.auth.principal import system_principal as system
+    from ogcrm.rules.ruleset import parse
+    from ogcrm.scoring.rule_sets import save_rule_set
+
+    with db.unit_of_work() as s:
+        draft = save_rule_set(s, system("test"), parse(RULES))
+        draft_gid = base64.b64encode(f"RuleSet:{draft.id}".encode()).decode()
+    token = token_for(app_client, users.create(role))
+    saved = gql(app_client, SAVE, token=token, input=RULES)["data"]["saveRuleSet"]
+    assert saved["__typename"] == "PermissionDenied"
+    activated = gql(app_client, ACTIVATE, token=token, id=draft_gid)["data"]["activateRuleSet"]
+    assert activated["__typename"] == "PermissionDenied"
+    pinned = gql(app_client, OVERRIDE, token=token, id=accounts["mine"], p=1.0, r="x")
+    assert pinned["data"]["setPriorityOverride"]["__typename"] in ("PermissionDenied", "NotFound")
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(RuleSet)) == 1
+        assert s.scalar(select(RuleSet.status)) == RuleSetStatus.DRAFT
