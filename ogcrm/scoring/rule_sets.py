@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ogcrm.auth import audit, policy
@@ -25,6 +26,7 @@ from ogcrm.db.models import (
 )
 from ogcrm.db.types import utcnow
 from ogcrm.errors import Conflict, InvalidInput, NotFound
+from ogcrm.failpoints import failpoint
 from ogcrm.jobs import queue
 from ogcrm.rules.jsonlogic import apply, contribution
 from ogcrm.rules.ruleset import Fault, RuleSetInvalid, RuleSetSpec, validate
@@ -172,10 +174,20 @@ def _make_active(
         .values(status=RuleSetStatus.ARCHIVED)
     )
     session.flush()
-    row.status = RuleSetStatus.ACTIVE
-    row.activated_by_id = principal.user_id
-    row.activated_at = now or utcnow()
-    session.flush()
+    failpoint("rules.activate.after_archive")
+    try:
+        # the partial unique index allows one active set: of two activations at once
+        # (PostgreSQL), the second waits for the first, then fails here
+        with session.begin_nested():
+            row.status = RuleSetStatus.ACTIVE
+            row.activated_by_id = principal.user_id
+            row.activated_at = now or utcnow()
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "another rule set was activated at the same moment; look again and retry",
+            state="draft",
+        ) from None
     return row
 
 

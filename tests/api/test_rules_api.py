@@ -61,6 +61,7 @@ def accounts(db, users):
     with db.unit_of_work() as s:
         mine = create_organization(s, SYSTEM, name="Caprock Operating LLC", owner_id=rep.id)
         other = create_organization(s, SYSTEM, name="Diamondback Energy Inc")
+
     def gid(i: int) -> str:
         return base64.b64encode(f"Organization:{i}".encode()).decode()
 

@@ -330,3 +330,38 @@ def test_a_merge_rescores_the_organizations_it_touched(db, tmp_path, shared_data
         stored = stored_score(s, apache.id)
     assert stored.scored_at is not None and snapshots == 1
     assert {e["rule"] for e in stored.explanation} >= {"gone quiet"}
+
+
+def test_two_activations_at_once_leave_one_active_set(db, monkeypatch):
+    """Both archive the (no) active set, wait, then both try to become active: one wins,
+    the other is told it lost (a Conflict), never an unexpected error."""
+    import threading
+
+    from ogcrm.errors import Conflict
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serializes writers before they overlap")
+    principal = system_principal("test")
+    with db.unit_of_work() as s:
+        ids = [save_rule_set(s, principal, parse(RULES)).id for _ in range(2)]
+    monkeypatch.setenv("OGCRM_FAILPOINT", "rules.activate.after_archive:sleep=1")
+    outcomes: list[object] = []
+    start = threading.Barrier(2)
+
+    def activate_one(rule_set_id: int) -> None:
+        start.wait()
+        try:
+            with db.unit_of_work() as s:
+                activate(s, principal, rule_set_id, now=NOW)
+            outcomes.append("active")
+        except Conflict as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=activate_one, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(map(type, outcomes), key=str) == sorted([str, Conflict], key=str), outcomes
+    with db.read() as s:
+        assert s.scalar(select(func.count()).where(RuleSet.status == RuleSetStatus.ACTIVE)) == 1
