@@ -108,3 +108,14 @@ def token_for(client: TestClient, user: Any) -> str:
     result = login(client, user)
     assert result["__typename"] == "AuthPayload", result
     return result["accessToken"]
+
+
+def global_id(type_name: str, row_id: int) -> str:
+    """The Relay global id the API gives a row (what every id argument takes)."""
+    import base64
+
+    return base64.b64encode(f"{type_name}:{row_id}".encode()).decode()
+
+
+def user_gid(user: Any) -> str:
+    return global_id("User", user.id)

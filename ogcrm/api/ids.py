@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import strawberry
 from strawberry import relay
 
 from ogcrm.errors import InvalidInput
@@ -22,12 +21,14 @@ def local_id(gid: relay.GlobalID, expected: str, *, field: str = "id") -> int:
         raise InvalidInput(f"invalid {expected} id", field=field) from None
 
 
-def int_id(value: strawberry.ID, field: str) -> int:
-    """A plain numeric id (users, teams: not yet Relay nodes)."""
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(f"{field} must be a number", field=field) from None
+def gid(type_name: str, value: int | None) -> relay.GlobalID | None:
+    """The global id of a row of ``type_name`` (``None`` stays ``None``)."""
+    return None if value is None else relay.GlobalID(type_name, str(value))
+
+
+def user_pk(gid_: relay.GlobalID, field: str) -> int:
+    """A user's database id from their global id (refused naming ``field``)."""
+    return local_id(gid_, "User", field=field)
 
 
 def page_info(edges: list[Any], *, has_next: bool, after: str | None) -> relay.PageInfo:

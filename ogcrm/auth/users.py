@@ -241,7 +241,7 @@ def user_with_role(session: Session, user_id: int) -> tuple[User, str]:
 
 def users_with_roles(session: Session, principal: Principal) -> list[tuple[User, str]]:
     """The users ``principal`` may see, each with their role's name."""
-    names = dict(session.execute(select(Role.id, Role.name)).tuples().all())
+    names = {i: n for i, n in session.execute(select(Role.id, Role.name))}
     return [(u, names[u.role_id]) for u in list_users(session, principal)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.support import gql, login
+from tests.support import gql, login, user_gid
 
 AUDIT = """
 query($f: AuditEventFilter, $first: Int!, $after: String) {
@@ -46,7 +46,7 @@ def test_every_write_is_audited_and_filterable(client: TestClient, users):
         id=contact["id"],
     )
 
-    mine = gql(client, AUDIT, token=admin_token, first=50, f={"userId": str(rep.id)})["data"][
+    mine = gql(client, AUDIT, token=admin_token, first=50, f={"userId": user_gid(rep)})["data"][
         "auditEvents"
     ]
     actions = [e["node"]["action"] for e in mine["edges"]]
@@ -62,7 +62,7 @@ def test_every_write_is_audited_and_filterable(client: TestClient, users):
     creates = gql(client, AUDIT, token=admin_token, first=50, f={"action": "contact.create"})[
         "data"
     ]["auditEvents"]
-    assert [e["node"]["userId"] for e in creates["edges"]] == [str(rep.id)]
+    assert [e["node"]["userId"] for e in creates["edges"]] == [user_gid(rep)]
 
 
 def test_audit_log_pages_newest_first(client: TestClient, users):
@@ -103,4 +103,4 @@ def test_a_refused_write_is_audited(client: TestClient, users):
     denied = gql(client, AUDIT, token=admin_token, first=5, f={"action": "permission_denied"})[
         "data"
     ]["auditEvents"]
-    assert [e["node"]["userId"] for e in denied["edges"]] == [str(viewer.id)]
+    assert [e["node"]["userId"] for e in denied["edges"]] == [user_gid(viewer)]

@@ -185,9 +185,9 @@ class TestAnotherRepsContactIsUnreachable:
             client,
             "query($id: ID!) { node(id: $id) { id } }",
             token=world["alice"],
-            id=gid("User", 1),
+            id=gid("Role", 1),  # roles are named, not fetched by id
         )
-        assert "no object type 'User'" in result["errors"][0]["message"]
+        assert "no object type 'Role'" in result["errors"][0]["message"]
 
 
 class TestAuditOfContactDetails:
@@ -210,3 +210,15 @@ class TestAuditOfContactDetails:
             ("contact", str(world["ids"]["Alice"]["contact"]))
         ]
         assert reads[0].client_addr == "testclient"
+
+
+def test_a_user_fetched_by_global_id_is_scoped(client: TestClient, users):
+    """Users are nodes now; a role without user read access finds none by id."""
+    from tests.support import token_for, user_gid
+
+    admin, rep = users.create("admin"), users.create("sales")
+    query = "query($id: ID!) { node(id: $id) { ... on User { email } } }"
+    seen = gql(client, query, token=token_for(client, admin), id=user_gid(rep))["data"]["node"]
+    assert seen == {"email": rep.email}
+    hidden = gql(client, query, token=token_for(client, rep), id=user_gid(admin))["data"]["node"]
+    assert hidden is None

@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from ogcrm.db.models import AuditEvent, RefreshToken
 from ogcrm.db.session import Database
-from tests.support import gql, login
+from tests.support import gql, login, user_gid
 
 ME = "{ me { email } }"
 REFRESH = """
@@ -33,7 +33,7 @@ class TestLogin:
         user = users.create("sales")
         result = login(client, user)
         assert result["__typename"] == "AuthPayload"
-        assert result["user"] == {"id": str(user.id), "email": user.email, "role": "sales"}
+        assert result["user"] == {"id": user_gid(user), "email": user.email, "role": "sales"}
         assert _me(client, result["accessToken"]) == 200
         assert "login" in _actions(db)
 
@@ -60,7 +60,7 @@ class TestLogin:
             client,
             "mutation($id: ID!) { setUserActive(id: $id, active: false) { __typename } }",
             token=admin_token,
-            id=str(rep.id),
+            id=user_gid(rep),
         )
         assert login(client, rep)["__typename"] == "AuthenticationError"
 
@@ -152,14 +152,14 @@ class TestRevocation:
                 client,
                 "mutation($id: ID!) { revokeUserTokens(id: $id) { __typename } }",
                 token=admin_token,
-                id=str(rep.id),
+                id=user_gid(rep),
             )
         elif how == "setUserActive":
             gql(
                 client,
                 "mutation($id: ID!) { setUserActive(id: $id, active: false) { __typename } }",
                 token=admin_token,
-                id=str(rep.id),
+                id=user_gid(rep),
             )
         else:
             changed = gql(
@@ -183,7 +183,7 @@ class TestRevocation:
             client,
             "mutation($id: ID!) { revokeUserTokens(id: $id) { __typename } }",
             token=token,
-            id=str(victim.id),
+            id=user_gid(victim),
         )
         assert result["data"]["revokeUserTokens"]["__typename"] == "NotFound"
 

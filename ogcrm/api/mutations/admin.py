@@ -6,11 +6,12 @@ from typing import Annotated
 
 import strawberry
 from sqlalchemy.orm import Session
+from strawberry import relay
 from strawberry.types import Info
 
 from ogcrm.api.context import Context
 from ogcrm.api.errors import UserErrors, guarded
-from ogcrm.api.ids import int_id
+from ogcrm.api.ids import local_id, user_pk
 from ogcrm.api.types.access import Role, User
 from ogcrm.auth import users
 from ogcrm.db import models
@@ -21,12 +22,12 @@ RoleResult = Annotated[Role | UserErrors, strawberry.union("RoleResult")]
 
 @strawberry.type
 class Team:
-    id: strawberry.ID
+    id: relay.GlobalID
     name: str
 
     @classmethod
     def from_row(cls, row: models.Team) -> Team:
-        return cls(id=strawberry.ID(str(row.id)), name=row.name)
+        return cls(id=relay.GlobalID("Team", str(row.id)), name=row.name)
 
 
 TeamResult = Annotated[Team | UserErrors, strawberry.union("TeamResult")]
@@ -67,14 +68,14 @@ class AdminMutations:
         description="Enable or disable a user; disabling signs them out everywhere."
     )
     async def set_user_active(
-        self, info: Info[Context, None], id: strawberry.ID, active: bool
+        self, info: Info[Context, None], id: relay.GlobalID, active: bool
     ) -> UserResult:
         ctx = info.context
 
         def _set(session: Session) -> User:
             principal = ctx.require_principal()
             return _user(
-                session, users.set_user_active(session, principal, int_id(id, "id"), active)
+                session, users.set_user_active(session, principal, user_pk(id, "id"), active)
             )
 
         return await guarded(ctx, lambda: ctx.write(_set))
@@ -82,24 +83,24 @@ class AdminMutations:
     @strawberry.mutation(
         description="Sign a user out everywhere (every token they hold stops working)."
     )
-    async def revoke_user_tokens(self, info: Info[Context, None], id: strawberry.ID) -> UserResult:
+    async def revoke_user_tokens(self, info: Info[Context, None], id: relay.GlobalID) -> UserResult:
         ctx = info.context
 
         def _revoke(session: Session) -> User:
             principal = ctx.require_principal()
-            return _user(session, users.revoke_user_tokens(session, principal, int_id(id, "id")))
+            return _user(session, users.revoke_user_tokens(session, principal, user_pk(id, "id")))
 
         return await guarded(ctx, lambda: ctx.write(_revoke))
 
     @strawberry.mutation(description="Give a user another role.")
     async def set_user_role(
-        self, info: Info[Context, None], id: strawberry.ID, role: str
+        self, info: Info[Context, None], id: relay.GlobalID, role: str
     ) -> UserResult:
         ctx = info.context
 
         def _set(session: Session) -> User:
             principal = ctx.require_principal()
-            return _user(session, users.set_user_role(session, principal, int_id(id, "id"), role))
+            return _user(session, users.set_user_role(session, principal, user_pk(id, "id"), role))
 
         return await guarded(ctx, lambda: ctx.write(_set))
 
@@ -140,7 +141,7 @@ class AdminMutations:
 
     @strawberry.mutation(description="Add a user to a team.")
     async def add_team_member(
-        self, info: Info[Context, None], team_id: strawberry.ID, user_id: strawberry.ID
+        self, info: Info[Context, None], team_id: relay.GlobalID, user_id: relay.GlobalID
     ) -> TeamResult:
         ctx = info.context
 
@@ -148,8 +149,8 @@ class AdminMutations:
             team = users.add_team_member(
                 session,
                 ctx.require_principal(),
-                int_id(team_id, "teamId"),
-                int_id(user_id, "userId"),
+                local_id(team_id, "Team", field="teamId"),
+                user_pk(user_id, "userId"),
             )
             return Team.from_row(team)
 

@@ -12,7 +12,7 @@ from strawberry.types import Info
 from ogcrm.accounts import contacts, interactions, organizations
 from ogcrm.api.context import Context
 from ogcrm.api.errors import UserErrors, guarded
-from ogcrm.api.ids import int_id, local_id
+from ogcrm.api.ids import local_id, user_pk
 from ogcrm.api.types.contact import Contact
 from ogcrm.api.types.interaction import Interaction
 from ogcrm.api.types.organization import Organization
@@ -113,7 +113,7 @@ class CrmMutations:
 
     @strawberry.mutation(description="Give an organization to another user, or to nobody (null).")
     async def assign_organization(
-        self, info: Info[Context, None], id: relay.GlobalID, owner_id: strawberry.ID | None
+        self, info: Info[Context, None], id: relay.GlobalID, owner_id: relay.GlobalID | None
     ) -> OrganizationResult:
         ctx = info.context
 
@@ -122,7 +122,7 @@ class CrmMutations:
                 organizations.assign_organization,
                 ctx.require_principal(),
                 local_id(id, "Organization"),
-                int_id(owner_id, "ownerId") if owner_id is not None else None,
+                user_pk(owner_id, "ownerId") if owner_id is not None else None,
             )
             return Organization.from_row(row)
 

@@ -16,6 +16,7 @@ from ogcrm.api.ids import local_id
 from ogcrm.api.queries.accounts import AccountQueries
 from ogcrm.api.queries.datasets import DatasetQueries
 from ogcrm.api.queries.rules import RuleQueries
+from ogcrm.api.types.access import User
 from ogcrm.api.types.contact import Contact
 from ogcrm.api.types.dataset import Dataset
 from ogcrm.api.types.organization import Organization
@@ -30,6 +31,7 @@ NODE_TYPES: dict[str, Any] = {
     "Contact": Contact,
     "Dataset": Dataset,
     "RuleSet": RuleSet,
+    "User": User,
 }
 
 

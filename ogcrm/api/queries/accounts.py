@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from ogcrm.accounts import contacts, organizations
 from ogcrm.api.context import Context
-from ogcrm.api.ids import int_id, local_id, page_info
+from ogcrm.api.ids import local_id, page_info, user_pk
 from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
 from ogcrm.api.permissions import IsAuthenticated
 from ogcrm.api.types.access import (
@@ -161,7 +161,7 @@ class AccountQueries:
         key = decode_cursor(_AUDIT_CURSOR, after, (int,)) if after else None
         f = filter or AuditEventFilter()
         where = audit.AuditFilter(
-            user_id=int_id(f.user_id, "userId") if f.user_id is not None else None,
+            user_id=user_pk(f.user_id, "userId") if f.user_id is not None else None,
             action=f.action,
             entity=f.entity,
             entity_id=f.entity_id,

@@ -7,7 +7,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from ogcrm.api.context import Context
-from ogcrm.api.ids import int_id, local_id, page_info
+from ogcrm.api.ids import local_id, page_info, user_pk
 from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
 from ogcrm.api.permissions import IsAuthenticated
 from ogcrm.api.types.dataset import Dataset, DatasetConnection, DatasetEdge, DatasetFilter
@@ -68,7 +68,7 @@ class DatasetQueries:
             where=queries.DatasetFilter(
                 state=f.state,
                 source=f.source,
-                uploaded_by=int_id(f.uploaded_by, "uploadedBy") if f.uploaded_by else None,
+                uploaded_by=user_pk(f.uploaded_by, "uploadedBy") if f.uploaded_by else None,
                 since=f.since,
             ),
             first=first,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from ogcrm.db import models
 
@@ -18,8 +20,8 @@ strawberry.enum(models.Action, name="Action")
 
 
 @strawberry.type
-class User:
-    id: strawberry.ID
+class User(relay.Node):
+    id: relay.NodeID[int]
     email: str
     name: str
     role: str
@@ -29,13 +31,25 @@ class User:
     @classmethod
     def from_row(cls, row: models.User, role: str) -> User:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=row.id,
             email=row.email,
             name=row.name,
             role=role,
             is_active=row.is_active,
             last_login_at=row.last_login_at,
         )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Any, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        from ogcrm.auth import users
+
+        wanted = [int(i) for i in node_ids]
+        principal = info.context.require_principal()
+        found = await info.context.read(users.users_with_roles, principal)
+        by_id = {u.id: cls.from_row(u, role) for u, role in found if u.id in wanted}
+        return [by_id.get(i) for i in wanted]
 
 
 @strawberry.type(description="One permission of a role: `action` on `entity` within `scope`.")
@@ -70,7 +84,7 @@ class Role:
 class AuditEvent:
     id: strawberry.ID
     occurred_at: dt.datetime
-    user_id: strawberry.ID | None
+    user_id: relay.GlobalID | None
     action: str
     entity: str | None
     entity_id: str | None
@@ -83,7 +97,7 @@ class AuditEvent:
         return cls(
             id=strawberry.ID(str(row.id)),
             occurred_at=row.occurred_at,
-            user_id=strawberry.ID(str(row.user_id)) if row.user_id is not None else None,
+            user_id=relay.GlobalID("User", str(row.user_id)) if row.user_id is not None else None,
             action=row.action,
             entity=row.entity,
             entity_id=row.entity_id,
@@ -106,7 +120,7 @@ class AuditEventConnection:
 
 @strawberry.input(description="Narrow the audit log; every given field must match.")
 class AuditEventFilter:
-    user_id: strawberry.ID | None = None
+    user_id: relay.GlobalID | None = None
     action: str | None = None
     entity: str | None = None
     entity_id: str | None = None

@@ -30,7 +30,7 @@ _ROW_CURSOR = "staged_row"
 
 @strawberry.type(description="Someone who did something to a dataset.")
 class Actor:
-    id: strawberry.ID
+    id: relay.GlobalID
     name: str
 
 
@@ -380,7 +380,7 @@ async def _actor(info: Info[Context, None], user_id: int | None) -> Actor | None
     if user_id is None:
         return None
     name = await info.context.loaders.user_name.load(user_id)
-    return Actor(id=strawberry.ID(str(user_id)), name=name) if name is not None else None
+    return Actor(id=relay.GlobalID("User", str(user_id)), name=name) if name is not None else None
 
 
 @strawberry.type
@@ -399,5 +399,5 @@ class DatasetConnection:
 class DatasetFilter:
     state: models.DatasetState | None = None
     source: str | None = None
-    uploaded_by: strawberry.ID | None = None
+    uploaded_by: relay.GlobalID | None = None
     since: dt.datetime | None = None

@@ -15,7 +15,7 @@ strawberry.enum(models.InteractionKind, name="InteractionKind")
 
 @strawberry.type
 class Interaction:
-    id: strawberry.ID
+    id: relay.GlobalID
     organization_id: relay.GlobalID
     contact_id: relay.GlobalID | None
     kind: models.InteractionKind
@@ -26,7 +26,7 @@ class Interaction:
     @classmethod
     def from_row(cls, row: models.Interaction) -> Interaction:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=relay.GlobalID("Interaction", str(row.id)),
             organization_id=relay.GlobalID("Organization", str(row.organization_id)),
             contact_id=relay.GlobalID("Contact", str(row.contact_id))
             if row.contact_id is not None

@@ -35,7 +35,7 @@ class Organization(relay.Node):
     city: str | None
     phone: str | None
     website: str | None
-    owner_id: strawberry.ID | None = strawberry.field(
+    owner_id: relay.GlobalID | None = strawberry.field(
         description="The owning user; null for a prospect."
     )
     created_at: dt.datetime
@@ -52,7 +52,9 @@ class Organization(relay.Node):
             city=row.city,
             phone=row.phone,
             website=row.website,
-            owner_id=strawberry.ID(str(row.owner_id)) if row.owner_id is not None else None,
+            owner_id=relay.GlobalID("User", str(row.owner_id))
+            if row.owner_id is not None
+            else None,
             created_at=row.created_at,
         )
 

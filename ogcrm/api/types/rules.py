@@ -51,7 +51,7 @@ class Rule:
 
 @strawberry.type(description="Who did something to a rule set.")
 class RuleSetActor:
-    id: strawberry.ID
+    id: relay.GlobalID
     name: str
 
 
@@ -123,7 +123,11 @@ async def _actor(info: Info[Context, None], user_id: int | None) -> RuleSetActor
     if user_id is None:
         return None
     name = await info.context.loaders.user_name.load(user_id)
-    return RuleSetActor(id=strawberry.ID(str(user_id)), name=name) if name is not None else None
+    return (
+        RuleSetActor(id=relay.GlobalID("User", str(user_id)), name=name)
+        if name is not None
+        else None
+    )
 
 
 @strawberry.input(description="A rule as written: JSON-logic, and the weight it adds.")
