@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +29,21 @@ from ogcrm.db.models import (
 from ogcrm.db.session import Database
 from ogcrm.failpoints import failpoint
 from ogcrm.pipeline.cleaning import CleanedChunk, CleanRun
-from ogcrm.pipeline.contracts import SourceSpec
+from ogcrm.pipeline.contracts import Chunk, SourceSpec
 from ogcrm.pipeline.detect import read_file, sniff_file
 from ogcrm.pipeline.errors import ReaderError
 from ogcrm.pipeline.mapping import MappingError
 from ogcrm.plugins import Registry, default_registry
 
 log = logging.getLogger(__name__)
+
+
+def _noting_sheets(chunks: Iterator[Chunk], sheets: list[str]) -> Iterator[Chunk]:
+    """Pass chunks through, noting each spreadsheet sheet they come from."""
+    for chunk in chunks:
+        if chunk.sheet and chunk.sheet not in sheets:
+            sheets.append(chunk.sheet)
+        yield chunk
 
 
 def _claim(db: Database, dataset_id: int) -> Dataset:
@@ -76,6 +84,8 @@ def process(
                 options=dict(spec.reader_options),
                 display_name=dataset.filename,
             )
+            sheets: list[str] = []
+            chunks = _noting_sheets(chunks, sheets)
             # the server takes in one chunk's COPY while the next chunk is cleaned
             with WriteBehind(session) as writer:
                 for cleaned in run.clean_all(chunks):
@@ -97,6 +107,7 @@ def process(
                 dataset_id,
                 format=verdict.format,
                 encoding=verdict.details.get("encoding"),
+                layout=(verdict.details.get("layout") or ", ".join(sheets) or None),
                 rows_read=counts["rows_read"],
                 rows_clean=counts["clean"],
                 rows_fixed=counts["fixed"],

@@ -38,7 +38,7 @@ CSV = (
 DATASET = """
 query($id: ID!) { dataset(id: $id) {
   id filename state source format
-  rows { read clean fixed quarantined duplicates }
+  counts { read clean fixed quarantined duplicates }
   uploadedBy { name } reviewedBy { name } reviewedAt
   preview { kind new existing }
   mergeResult { created { kind count } changes removed { kind count } conflicts }
@@ -54,7 +54,7 @@ query($id: ID!, $first: Int!, $after: String) { dataset(id: $id) {
 """
 ROWS = """
 query($id: ID!, $outcome: RowOutcome) { dataset(id: $id) {
-  stagedRows(first: 50, filter: {outcome: $outcome}) {
+  rows(first: 50, filter: {outcome: $outcome}) {
     edges { node { row outcome values corrections { column original corrected } } } } } }
 """
 APPROVE = """
@@ -124,7 +124,7 @@ def test_an_analyst_follows_reviews_approves_and_reverts(app_client, db, awaitin
 
     found = gql(app_client, DATASET, token=token, id=awaiting["gid"])["data"]["dataset"]
     assert found["state"] == "AWAITING_REVIEW" and found["filename"] == "permits.csv"
-    rows = found["rows"]
+    rows = found["counts"]
     assert rows["read"] == 12 and rows["duplicates"] == 1 and rows["quarantined"] >= 1
     assert rows["read"] == sum(rows[k] for k in ("clean", "fixed", "quarantined", "duplicates"))
     assert found["uploadedBy"] == {"name": _name(db, awaiting["analyst"])}
@@ -137,7 +137,7 @@ def test_an_analyst_follows_reviews_approves_and_reverts(app_client, db, awaitin
     assert 0 < candidate["similarity"] < 100 and candidate["reason"]
 
     quarantined = gql(app_client, ROWS, token=token, id=awaiting["gid"], outcome="QUARANTINED")
-    (bad,) = quarantined["data"]["dataset"]["stagedRows"]["edges"]
+    (bad,) = quarantined["data"]["dataset"]["rows"]["edges"]
     assert bad["node"]["values"]["operator_name"] == "Broken Oil LLC"
 
     decided = gql(
@@ -242,7 +242,7 @@ def _statements(db, client, token, query, **variables) -> tuple[dict, int]:
 def test_a_page_of_issues_or_rows_costs_the_same_statements_whatever_its_size(client, db, awaiting):
     token = token_for(client, awaiting["analyst"])
     rows_query = """query($id: ID!, $first: Int!) { dataset(id: $id) {
-      stagedRows(first: $first) { edges { node { row corrections { column } } } } } }"""
+      rows(first: $first) { edges { node { row corrections { column } } } } } }"""
     small, n_small = _statements(db, client, token, ISSUES, id=awaiting["gid"], first=2)
     large, n_large = _statements(db, client, token, ISSUES, id=awaiting["gid"], first=50)
     assert len(small["data"]["dataset"]["issues"]["edges"]) == 2
@@ -250,7 +250,7 @@ def test_a_page_of_issues_or_rows_costs_the_same_statements_whatever_its_size(cl
     assert 0 < n_small == n_large
     small, n_small = _statements(db, client, token, rows_query, id=awaiting["gid"], first=2)
     large, n_large = _statements(db, client, token, rows_query, id=awaiting["gid"], first=50)
-    assert len(large["data"]["dataset"]["stagedRows"]["edges"]) == 12
+    assert len(large["data"]["dataset"]["rows"]["edges"]) == 12
     assert 0 < n_small == n_large
 
 

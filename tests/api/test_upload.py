@@ -20,9 +20,7 @@ from tests.support import gql, token_for
 UPLOAD = """mutation($file: Upload!, $source: String) { uploadDataset(file: $file, source: $source) {
   __typename ... on UploadDatasetPayload { alreadyImported dataset { id filename state contentHash } }
   ... on ValidationError { field message } ... on PermissionDenied { message } } }"""
-STATE = (
-    "query($id: ID!) { dataset(id: $id) { state rows { read } error { file row column reason } } }"
-)
+STATE = "query($id: ID!) { dataset(id: $id) { state counts { read } error { file row column reason } } }"
 CSV = b"Operator Name,API #\nAcme Oil Co.,42-003-12345\nBravo Energy LLC,42-003-12346\n"
 
 
@@ -78,7 +76,7 @@ def test_an_upload_is_stored_by_its_hash_and_processed(app_client, settings, use
     dataset = result["dataset"]
     assert dataset["filename"] == "permits.csv"
     assert stored_path(settings.data_dir, dataset["contentHash"]).read_bytes() == CSV
-    assert _wait(app_client, token, dataset["id"], "AWAITING_REVIEW")["rows"] == {"read": 2}
+    assert _wait(app_client, token, dataset["id"], "AWAITING_REVIEW")["counts"] == {"read": 2}
     assert _leftovers(settings.data_dir) == []
     again = _post(app_client, CSV, token=token, name="again.csv").json()["data"]["uploadDataset"]
     assert again["alreadyImported"] is True and again["dataset"]["id"] == dataset["id"]

@@ -155,9 +155,9 @@ def test_the_analyst_and_admin_flow_over_a_real_server(
     small.write_text("Operator Name,API #\nAcme Oil Co.,42-003-12345\nBroken Oil,42-000-00001\n")
     uploaded = server.upload(analyst, small)
     small_id = uploaded["dataset"]["id"]
-    assert server.wait(analyst, small_id, "AWAITING_REVIEW")["rows"]["quarantined"] == 1
+    assert server.wait(analyst, small_id, "AWAITING_REVIEW")["counts"]["quarantined"] == 1
     rows = server.op("DatasetRows", analyst, id=small_id, first=10, outcome="QUARANTINED")
-    (bad,) = rows["dataset"]["stagedRows"]["edges"]
+    (bad,) = rows["dataset"]["rows"]["edges"]
     fixed = server.op(
         "EditStagedRow",
         analyst,
@@ -173,7 +173,8 @@ def test_the_analyst_and_admin_flow_over_a_real_server(
     dataset_id = result["dataset"]["id"]
     followed = server.wait(analyst, dataset_id, "AWAITING_REVIEW")
     assert followed["state"] == "AWAITING_REVIEW", followed
-    assert followed["source"] == "tx-rrc-permits" and followed["rows"]["read"] == 56
+    assert followed["source"] == "tx-rrc-permits" and followed["counts"]["read"] == 56
+    assert (followed["format"], followed["layout"]) == ("fixed-width", "rrc-daf420")
     assert {p["kind"] for p in followed["preview"]} >= {"organization", "permit"}
 
     seen, after = 0, None

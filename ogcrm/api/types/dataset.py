@@ -181,6 +181,9 @@ class Dataset(relay.Node):
     size_bytes: float
     format: str | None
     encoding: str | None
+    layout: str | None = strawberry.field(
+        description="The fixed-width layout it was read with, or the sheet(s) read."
+    )
     state: models.DatasetState
     created_at: dt.datetime
     started_at: dt.datetime | None
@@ -189,7 +192,7 @@ class Dataset(relay.Node):
     merged_at: dt.datetime | None
     reverted_at: dt.datetime | None
     timings: JSON = strawberry.field(description="Seconds per stage.")
-    rows: RowCounts
+    counts: RowCounts
     row: strawberry.Private[models.Dataset]
 
     @classmethod
@@ -201,6 +204,7 @@ class Dataset(relay.Node):
             size_bytes=float(row.size_bytes),
             format=row.format,
             encoding=row.encoding,
+            layout=row.layout,
             state=row.state,
             created_at=row.created_at,
             started_at=row.started_at,
@@ -209,7 +213,7 @@ class Dataset(relay.Node):
             merged_at=row.merged_at,
             reverted_at=row.reverted_at,
             timings=dict(row.timings or {}),
-            rows=RowCounts(
+            counts=RowCounts(
                 read=row.rows_read,
                 clean=row.rows_clean,
                 fixed=row.rows_fixed,
@@ -315,7 +319,7 @@ class Dataset(relay.Node):
         ]
 
     @strawberry.field(description="Its staged rows with each row's corrections.")
-    async def staged_rows(
+    async def rows(
         self,
         info: Info[Context, None],
         first: int = 50,

@@ -88,6 +88,8 @@ class Dataset(IdMixin, Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     format: Mapped[str | None] = mapped_column(String(32))
     encoding: Mapped[str | None] = mapped_column(String(32))
+    #: the fixed-width layout the file was read with, or the spreadsheet sheet(s) read
+    layout: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[DatasetState] = enum_column(DatasetState, default=DatasetState.RECEIVED)
     error: Mapped[str | None] = mapped_column(Text)
     rows_read: Mapped[int] = mapped_column(default=0)
