@@ -99,8 +99,9 @@ def test_multipart_without_a_valid_token_is_refused_before_the_body(app_client, 
         assert s.scalar(select(func.count()).select_from(Dataset)) == 0
 
 
-def test_a_role_that_may_not_upload_is_refused(app_client, users, settings):
-    response = _post(app_client, CSV, token=token_for(app_client, users.create("sales")))
+@pytest.mark.parametrize("role", ["sales", "viewer", "manager"])
+def test_a_role_that_may_not_upload_is_refused(app_client, users, settings, role):
+    response = _post(app_client, CSV, token=token_for(app_client, users.create(role)))
     assert response.status_code == 403
     assert _leftovers(settings.data_dir) == []
 
