@@ -25,7 +25,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -34,9 +34,20 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from ogcrm.api.context import Context
+from ogcrm.config import Settings
 
-if TYPE_CHECKING:
-    from ogcrm.api.app import GraphQLApp
+
+class GraphQLApp(Protocol):
+    """What an upload needs of the GraphQL app (:class:`ogcrm.api.app.GraphQLApp`)."""
+
+    settings: Settings
+    schema: Any
+
+    async def get_context(self, request: Any, response: Any = None) -> Context: ...
+
+    async def process_result(self, request: Any, result: Any) -> Any: ...
+
 
 #: how large the ``operations`` and ``map`` parts may be
 MAX_FIELD_BYTES = 64 * 1024
