@@ -239,10 +239,15 @@ def user_with_role(session: Session, user_id: int) -> tuple[User, str]:
     return row[0], row[1]
 
 
-def users_with_roles(session: Session, principal: Principal) -> list[tuple[User, str]]:
-    """The users ``principal`` may see, each with their role's name."""
-    names = {i: n for i, n in session.execute(select(Role.id, Role.name))}
-    return [(u, names[u.role_id]) for u in list_users(session, principal)]
+def users_with_roles(
+    session: Session, principal: Principal, user_ids: Sequence[int] | None = None
+) -> list[tuple[User, str]]:
+    """The users ``principal`` may see (of ``user_ids``, if given), each with their
+    role's name."""
+    stmt = select(User, Role.name).join(Role, Role.id == User.role_id).order_by(User.id)
+    if user_ids is not None:
+        stmt = stmt.where(User.id.in_(list(user_ids)))
+    return [(u, name) for u, name in session.execute(policy.readable(stmt, "user", principal))]
 
 
 def roles_with_grants(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ogcrm.auth import audit
@@ -27,6 +28,7 @@ from ogcrm.db.models import (
     Source,
 )
 from ogcrm.errors import InvalidInput
+from ogcrm.failpoints import failpoint
 from ogcrm.pipeline.contracts import SourceSpec
 from ogcrm.pipeline.detect import read_file, sniff_file
 from ogcrm.pipeline.errors import ReaderError
@@ -76,11 +78,17 @@ def ensure_source(session: Session, spec: SourceSpec) -> Source:
         "precedence": spec.precedence,
     }
     if row is None:
-        row = Source(name=spec.name, **values)
-        session.add(row)
-    else:
-        for key, value in values.items():
-            setattr(row, key, value)
+        try:
+            # two first uploads of one header shape at once: one creates the row
+            with session.begin_nested():
+                row = Source(name=spec.name, **values)
+                session.add(row)
+                session.flush()
+            return row
+        except IntegrityError:
+            row = session.scalars(select(Source).where(Source.name == spec.name)).one()
+    for key, value in values.items():
+        setattr(row, key, value)
     session.flush()
     return row
 
@@ -148,14 +156,26 @@ def receive(
     if existing is not None:
         return Received(existing.id, already_imported=True)
     target = _store(path, data_dir, digest, move=move)
-    dataset = lifecycle.open_received(
-        session,
-        source_id=source_row.id,
-        filename=name,
-        content_hash=digest,
-        size_bytes=target.stat().st_size,
-        uploaded_by_id=principal.user_id,
-    )
+    failpoint("intake.before_insert")
+    try:
+        # the same bytes for the same source at the same moment: the (source, hash) key
+        # lets one insert through; the other waits for it, then finds its dataset
+        with session.begin_nested():
+            dataset = lifecycle.open_received(
+                session,
+                source_id=source_row.id,
+                filename=name,
+                content_hash=digest,
+                size_bytes=target.stat().st_size,
+                uploaded_by_id=principal.user_id,
+            )
+    except IntegrityError:
+        winner = session.scalars(
+            select(Dataset).where(
+                Dataset.source_id == source_row.id, Dataset.content_hash == digest
+            )
+        ).one()
+        return Received(winner.id, already_imported=True)
     audit.record(
         session,
         principal,

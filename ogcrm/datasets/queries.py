@@ -135,6 +135,11 @@ class IssueCount:
 def issue_summary(session: Session, principal: Principal, dataset_id: int) -> list[IssueCount]:
     """How many issues each cleaner raised on each column, most first."""
     get_dataset(session, principal, dataset_id)
+    return issue_counts(session, dataset_id)
+
+
+def issue_counts(session: Session, dataset_id: int) -> list[IssueCount]:
+    """Issues per cleaner, column and severity, most first (the caller checked access)."""
     grouped = session.execute(
         select(CellIssue.cleaner, CellIssue.column, CellIssue.severity, func.count())
         .where(CellIssue.dataset_id == dataset_id)
@@ -161,9 +166,22 @@ def staged_rows(
     first: int = 50,
     after_row: int = 0,
 ) -> StagedPage:
-    """A page of staged rows with their corrections: two statements per page."""
+    """A page of a readable dataset's staged rows with their corrections."""
     _check_first(first)
     get_dataset(session, principal, dataset_id)
+    return staged_page(session, dataset_id, outcome=outcome, first=first, after_row=after_row)
+
+
+def staged_page(
+    session: Session,
+    dataset_id: int,
+    *,
+    outcome: RowOutcome | None = None,
+    first: int = 50,
+    after_row: int = 0,
+) -> StagedPage:
+    """A page of staged rows after ``after_row`` and their cell issues: two statements
+    per page, whatever its size (the caller has checked access)."""
     stmt = select(StagedRow).where(
         StagedRow.dataset_id == dataset_id, StagedRow.row_number > after_row
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ogcrm.auth import audit
 from ogcrm.auth.principal import Principal
 from ogcrm.datasets.matching import load_matcher
-from ogcrm.datasets.queries import get_dataset
+from ogcrm.datasets.queries import get_dataset, staged_page
 from ogcrm.datasets.staging import stage_issues
 from ogcrm.db.models import CellIssue, Dataset, DatasetState, RowOutcome, Source, StagedRow
 from ogcrm.errors import InvalidInput, NotFound
@@ -47,33 +47,37 @@ def rows(
     page), each with its cell issues: the original of every value a cleaner changed."""
     if limit < 1 or limit > 500:
         raise InvalidInput("limit must be between 1 and 500", field="limit")
-    stmt = select(StagedRow).where(
-        StagedRow.dataset_id == dataset_id, StagedRow.row_number > after_row
+    page = staged_page(
+        session,
+        dataset_id,
+        outcome=RowOutcome(outcome) if outcome else None,
+        first=limit,
+        after_row=after_row,
     )
-    if outcome:
-        stmt = stmt.where(StagedRow.outcome == RowOutcome(outcome))
-    page = session.scalars(stmt.order_by(StagedRow.row_number).limit(limit)).all()
-    numbers = [r.row_number for r in page]
-    issues: dict[int, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    if numbers:
-        for issue in session.scalars(
-            select(CellIssue)
-            .where(CellIssue.dataset_id == dataset_id, CellIssue.row_number.in_(numbers))
-            .order_by(CellIssue.id)
-        ):
-            issues[issue.row_number][issue.column].append(
-                {
-                    "original": issue.original,
-                    "corrected": issue.corrected,
-                    "severity": str(issue.severity),
-                    "message": issue.message,
-                    "cleaner": issue.cleaner,
-                }
-            )
     return [
-        ReviewRow(r.row_number, str(r.outcome), r.cleaned, dict(issues.get(r.row_number, {})))
-        for r in page
+        ReviewRow(
+            r.row_number,
+            str(r.outcome),
+            r.cleaned,
+            _by_column(page.issues.get(r.row_number, [])),
+        )
+        for r in page.rows
     ]
+
+
+def _by_column(issues: list[CellIssue]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for issue in issues:
+        out[issue.column].append(
+            {
+                "original": issue.original,
+                "corrected": issue.corrected,
+                "severity": str(issue.severity),
+                "message": issue.message,
+                "cleaner": issue.cleaner,
+            }
+        )
+    return dict(out)
 
 
 @dataclass(frozen=True)

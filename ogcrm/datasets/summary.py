@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ogcrm.datasets.preview import merge_preview
+from ogcrm.datasets.queries import issue_counts
 from ogcrm.db.models import (
-    CellIssue,
     Dataset,
     DatasetState,
     Source,
@@ -47,17 +47,11 @@ def summary(session: Session, dataset_id: int) -> dict[str, Any]:
     dataset = session.get(Dataset, dataset_id)
     if dataset is None:
         raise NotFound(f"dataset {dataset_id} not found")
-    grouped = session.execute(
-        select(CellIssue.cleaner, CellIssue.column, CellIssue.severity, func.count())
-        .where(CellIssue.dataset_id == dataset_id)
-        .group_by(CellIssue.cleaner, CellIssue.column, CellIssue.severity)
-        .order_by(func.count().desc())
-    ).all()
     out = {
         **describe(session, dataset),
         "issues": [
-            {"cleaner": c, "column": col, "severity": str(sev), "count": n}
-            for c, col, sev, n in grouped
+            {"cleaner": c.cleaner, "column": c.column, "severity": c.severity, "count": c.count}
+            for c in issue_counts(session, dataset_id)
         ],
     }
     if dataset.state == DatasetState.AWAITING_REVIEW:

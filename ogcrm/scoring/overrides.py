@@ -10,7 +10,6 @@ recorded in the organization's history (change records by them, as their edits a
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from sqlalchemy import update
@@ -68,8 +67,8 @@ def set_override(
                     entity="organization",
                     entity_id=org.id,
                     field=name,
-                    before=json.loads(json.dumps(_jsonable(before[name]))),
-                    after=json.loads(json.dumps(_jsonable(getattr(org, name)))),
+                    before=_jsonable(before[name]),
+                    after=_jsonable(getattr(org, name)),
                 )
             )
     session.flush()

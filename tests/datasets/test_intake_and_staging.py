@@ -272,3 +272,36 @@ def test_import_command(db, database_url, tmp_path, shared_data, monkeypatch):
     bad.write_text("a,b\n1,2,3\n")
     failed = run("import", str(bad))
     assert failed.exit_code == 1 and "bad.csv, row 2, column 3" in failed.output
+
+
+def test_the_same_file_received_twice_at_once_is_one_dataset(db, tmp_path, monkeypatch):
+    """Both receivers find no dataset, wait, then insert: the (source, hash) key lets
+    one through and the other answers with its dataset, never an unexpected error."""
+    import threading
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serializes writers before they overlap")
+    path = tmp_path / "same.csv"
+    path.write_text("Operator Name,API #\nAcme Oil Co.,42-003-12345\n")
+    monkeypatch.setenv("OGCRM_FAILPOINT", "intake.before_insert:sleep=1")
+    outcomes: list[object] = []
+    start = threading.Barrier(2)
+
+    def receive_one() -> None:
+        start.wait()
+        try:
+            with db.unit_of_work() as s:
+                outcomes.append(receive(s, system_principal("test"), path, data_dir=tmp_path))
+        except Exception as exc:  # what the test is about: none may escape
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=receive_one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(not isinstance(o, Exception) for o in outcomes), outcomes
+    assert len({o.dataset_id for o in outcomes}) == 1
+    assert sorted(o.already_imported for o in outcomes) == [False, True]
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Dataset)) == 1

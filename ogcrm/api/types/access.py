@@ -47,9 +47,23 @@ class User(relay.Node):
 
         wanted = [int(i) for i in node_ids]
         principal = info.context.require_principal()
-        found = await info.context.read(users.users_with_roles, principal)
-        by_id = {u.id: cls.from_row(u, role) for u, role in found if u.id in wanted}
+        found = await info.context.read(users.users_with_roles, principal, wanted)
+        by_id = {u.id: cls.from_row(u, role) for u, role in found}
         return [by_id.get(i) for i in wanted]
+
+
+@strawberry.type(description="Who did something (uploaded, reviewed, saved, activated).")
+class Actor:
+    id: relay.GlobalID
+    name: str
+
+
+async def actor(info: Info[Any, None], user_id: int | None) -> Actor | None:
+    """The user behind ``user_id``, by name (one batched lookup per request)."""
+    if user_id is None:
+        return None
+    name = await info.context.loaders.user_name.load(user_id)
+    return Actor(id=relay.GlobalID("User", str(user_id)), name=name) if name is not None else None
 
 
 @strawberry.type(description="One permission of a role: `action` on `entity` within `scope`.")

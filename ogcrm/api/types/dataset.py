@@ -14,7 +14,8 @@ from strawberry.types import Info
 
 from ogcrm.api.context import Context
 from ogcrm.api.ids import page_info
-from ogcrm.api.pagination import decode_cursor, encode_cursor
+from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
+from ogcrm.api.types.access import Actor, actor
 from ogcrm.datasets import queries, review
 from ogcrm.datasets.preview import merge_preview
 from ogcrm.db import models
@@ -26,12 +27,6 @@ strawberry.enum(models.Severity, name="Severity")
 
 _ISSUE_CURSOR = "cell_issue"
 _ROW_CURSOR = "staged_row"
-
-
-@strawberry.type(description="Someone who did something to a dataset.")
-class Actor:
-    id: relay.GlobalID
-    name: str
 
 
 @strawberry.type(description="Why a file could not be read: where, and what was wrong.")
@@ -231,11 +226,11 @@ class Dataset(relay.Node):
 
     @strawberry.field
     async def uploaded_by(self, info: Info[Context, None]) -> Actor | None:
-        return await _actor(info, self.row.uploaded_by_id)
+        return await actor(info, self.row.uploaded_by_id)
 
     @strawberry.field(description="Who approved or rejected it.")
     async def reviewed_by(self, info: Info[Context, None]) -> Actor | None:
-        return await _actor(info, self.row.reviewed_by_id)
+        return await actor(info, self.row.reviewed_by_id)
 
     @strawberry.field(description="Why it failed, when it did.")
     def error(self) -> DatasetError | None:
@@ -284,6 +279,7 @@ class Dataset(relay.Node):
         filter: IssueFilter | None = None,
     ) -> CellIssueConnection:
         ctx = info.context
+        check_first(first, ctx.settings.max_page_size)
         key = decode_cursor(_ISSUE_CURSOR, after, (int,)) if after else None
         f = filter or IssueFilter()
         page = await ctx.read(
@@ -327,6 +323,7 @@ class Dataset(relay.Node):
         filter: RowFilter | None = None,
     ) -> StagedRowConnection:
         ctx = info.context
+        check_first(first, ctx.settings.max_page_size)
         key = decode_cursor(_ROW_CURSOR, after, (int,)) if after else None
         page = await ctx.read(
             queries.staged_rows,
@@ -378,13 +375,6 @@ class Dataset(relay.Node):
     ) -> list[Any]:
         rows = await info.context.loaders.dataset.load_many([int(i) for i in node_ids])
         return [cls.from_row(row) if row is not None else None for row in rows]
-
-
-async def _actor(info: Info[Context, None], user_id: int | None) -> Actor | None:
-    if user_id is None:
-        return None
-    name = await info.context.loaders.user_name.load(user_id)
-    return Actor(id=relay.GlobalID("User", str(user_id)), name=name) if name is not None else None
 
 
 @strawberry.type

@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from ogcrm.api.context import Context
 from ogcrm.api.errors import UserError
+from ogcrm.api.types.access import Actor, actor
 from ogcrm.db import models
 from ogcrm.rules.ruleset import Fault, RuleSetSpec, RuleSpec
 from ogcrm.scoring.rescore import Preview, Ranked
@@ -47,12 +48,6 @@ class Rule:
             weight=row.weight,
             enabled=row.enabled,
         )
-
-
-@strawberry.type(description="Who did something to a rule set.")
-class RuleSetActor:
-    id: relay.GlobalID
-    name: str
 
 
 @strawberry.type
@@ -90,12 +85,12 @@ class RuleSet(relay.Node):
         return [Rule.from_row(r) for r in await info.context.loaders.rules_of.load(self.id)]
 
     @strawberry.field(description="Who saved this version.")
-    async def created_by(self, info: Info[Context, None]) -> RuleSetActor | None:
-        return await _actor(info, self.row.created_by_id)
+    async def created_by(self, info: Info[Context, None]) -> Actor | None:
+        return await actor(info, self.row.created_by_id)
 
     @strawberry.field(description="Who activated it.")
-    async def activated_by(self, info: Info[Context, None]) -> RuleSetActor | None:
-        return await _actor(info, self.row.activated_by_id)
+    async def activated_by(self, info: Info[Context, None]) -> Actor | None:
+        return await actor(info, self.row.activated_by_id)
 
     @classmethod
     async def resolve_nodes(
@@ -117,17 +112,6 @@ class RuleSet(relay.Node):
             return out
 
         return await info.context.read(load)
-
-
-async def _actor(info: Info[Context, None], user_id: int | None) -> RuleSetActor | None:
-    if user_id is None:
-        return None
-    name = await info.context.loaders.user_name.load(user_id)
-    return (
-        RuleSetActor(id=relay.GlobalID("User", str(user_id)), name=name)
-        if name is not None
-        else None
-    )
 
 
 @strawberry.input(description="A rule as written: JSON-logic, and the weight it adds.")
