@@ -79,6 +79,16 @@ class Settings:
     login_rate_per_address: str = "30/minute"
     #: Addresses of reverse proxies whose X-Forwarded-For is believed ("" = none).
     trusted_proxies: str = ""
+    #: Browser origins allowed to call the API (CORS), comma-separated, e.g.
+    #: ``https://crm.example.com``; none by default. ``*`` is refused: the API takes
+    #: bearer tokens, and a wildcard would let any page a user visits spend them.
+    cors_origins: str = ""
+    #: Subscriptions: how many one websocket connection and one user (per API process)
+    #: may hold open, and how often (seconds) a subscription re-checks its token, so that
+    #: an expired or revoked one ends the stream within that interval.
+    max_subscriptions_per_connection: int = 10
+    max_subscriptions_per_user: int = 20
+    subscription_recheck: int = 5
     #: Prefix of this installation's keys in a shared Redis (rate-limit windows, channels).
     instance_name: str = "ogcrm"
     #: Follow-up rules applied after a merge, as JSON (empty: the built-in one, a task for
@@ -106,6 +116,15 @@ class Settings:
             )
         if self.max_page_size < 1:
             raise ConfigError(f"{PREFIX}MAX_PAGE_SIZE must be at least 1, not {self.max_page_size}")
+        if "*" in self.cors_origin_list:
+            raise ConfigError(
+                f"{PREFIX}CORS_ORIGINS cannot be '*': list the origins of your front ends"
+            )
+        for name in ("max_subscriptions_per_connection", "max_subscriptions_per_user"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{PREFIX}{name.upper()} must be at least 1")
+        if self.subscription_recheck < 1:
+            raise ConfigError(f"{PREFIX}SUBSCRIPTION_RECHECK must be at least 1 second")
         for name in ("reconcile_every", "job_lease"):
             if getattr(self, name) < 0:
                 raise ConfigError(
@@ -157,6 +176,10 @@ class Settings:
                 values[name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,15 +9,26 @@ what happened, events only say so sooner.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
 import queue
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from ogcrm.config import Settings
+
+log = logging.getLogger(__name__)
+
+#: Channels of account-wide news, one each; every subscriber filters by scope.
+PRIORITY_CHANNEL = "priority"
+ACCOUNTS_CHANNEL = "accounts"
 
 
 class Subscription(Protocol):
@@ -26,10 +37,21 @@ class Subscription(Protocol):
     def close(self) -> None: ...
 
 
+class AsyncSubscription(Protocol):
+    async def get(self, timeout: float) -> dict[str, Any] | None: ...
+
+    async def close(self) -> None: ...
+
+
 class EventBus(Protocol):
     def publish(self, channel: str, payload: dict[str, Any]) -> None: ...
 
     def subscribe(self, channel: str) -> Subscription: ...
+
+    async def subscribe_async(self, channel: str) -> AsyncSubscription:
+        """For a subscriber on an event loop (a GraphQL subscription): waiting holds no
+        thread."""
+        ...
 
 
 class _QueueSubscription:
@@ -47,19 +69,54 @@ class _QueueSubscription:
         self._bus._remove(self._channel, self)
 
 
+class _LoopSubscription:
+    """An asyncio queue filled from any thread through its loop."""
+
+    def __init__(self, bus: InProcessBus, channel: str) -> None:
+        self._bus, self._channel = bus, channel
+        self._loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+
+    def put_threadsafe(self, payload: dict[str, Any]) -> None:
+        def put() -> None:
+            with contextlib.suppress(asyncio.QueueFull):  # a slow subscriber misses events
+                self.queue.put_nowait(payload)
+
+        with contextlib.suppress(RuntimeError):  # its loop has closed
+            self._loop.call_soon_threadsafe(put)
+
+    async def get(self, timeout: float) -> dict[str, Any] | None:
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    async def close(self) -> None:
+        self._bus._remove(self._channel, self)
+
+
 class InProcessBus:
     """Subscribers in this process; a slow one loses events rather than blocking jobs."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._subscribers: dict[str, list[_QueueSubscription]] = defaultdict(list)
+        self._subscribers: dict[str, list[Any]] = defaultdict(list)
 
     def publish(self, channel: str, payload: dict[str, Any]) -> None:
         with self._lock:
             targets = list(self._subscribers.get(channel, ()))
         for sub in targets:
+            if isinstance(sub, _LoopSubscription):
+                sub.put_threadsafe(payload)
+                continue
             with contextlib.suppress(queue.Full):  # a slow subscriber misses events
                 sub.queue.put_nowait(payload)
+
+    async def subscribe_async(self, channel: str) -> AsyncSubscription:
+        sub = _LoopSubscription(self, channel)
+        with self._lock:
+            self._subscribers[channel].append(sub)
+        return sub
 
     def subscribe(self, channel: str) -> Subscription:
         sub = _QueueSubscription(self, channel)
@@ -67,7 +124,7 @@ class InProcessBus:
             self._subscribers[channel].append(sub)
         return sub
 
-    def _remove(self, channel: str, sub: _QueueSubscription) -> None:
+    def _remove(self, channel: str, sub: Any) -> None:
         with self._lock:
             if sub in self._subscribers.get(channel, []):
                 self._subscribers[channel].remove(sub)
@@ -88,14 +145,39 @@ class _RedisSubscription:
         self._pubsub.close()
 
 
+class _AsyncRedisSubscription:
+    def __init__(self, client: Any, pubsub: Any) -> None:
+        self._client, self._pubsub = client, pubsub
+
+    async def get(self, timeout: float) -> dict[str, Any] | None:
+        message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+        if message is None or message.get("type") != "message":
+            return None
+        data: dict[str, Any] = json.loads(message["data"])
+        return data
+
+    async def close(self) -> None:
+        await self._pubsub.aclose()
+        await self._client.aclose()
+
+
 class RedisBus:
     """Redis pub/sub, channel names prefixed by the installation's instance name."""
 
     def __init__(self, url: str, prefix: str) -> None:
         import redis
 
+        self._url = url
         self._client = redis.Redis.from_url(url)
         self._prefix = prefix
+
+    async def subscribe_async(self, channel: str) -> AsyncSubscription:
+        import redis.asyncio
+
+        client = redis.asyncio.Redis.from_url(self._url)
+        pubsub = client.pubsub()
+        await pubsub.subscribe(f"{self._prefix}:{channel}")
+        return _AsyncRedisSubscription(client, pubsub)
 
     def publish(self, channel: str, payload: dict[str, Any]) -> None:
         self._client.publish(f"{self._prefix}:{channel}", json.dumps(payload, default=str))
@@ -121,3 +203,48 @@ def iterate(subscription: Subscription, *, timeout: float) -> Iterator[dict[str,
     """Events until none arrives for ``timeout`` seconds."""
     while (event := subscription.get(timeout)) is not None:
         yield event
+
+
+_BUS_KEY = "ogcrm_event_bus"
+_PENDING_KEY = "ogcrm_pending_events"
+
+
+def bind(info: dict[str, Any], bus: EventBus | None) -> None:
+    """Make the sessions of a database (its ``Database.info``) publish to ``bus``
+    (``None``: publish nothing, as a CLI without Redis)."""
+    if bus is None:
+        info.pop(_BUS_KEY, None)
+    else:
+        info[_BUS_KEY] = bus
+
+
+def publish_after_commit(session: Session, channel: str, payload: dict[str, Any]) -> None:
+    """Publish ``payload`` once the session's transaction commits; never if it rolls
+    back. A subscriber is never told of a change the database does not hold."""
+    bus = session.info.get(_BUS_KEY)
+    if bus is None:
+        return
+    pending: list[tuple[str, dict[str, Any]]] | None = session.info.get(_PENDING_KEY)
+    if pending is None:
+        pending = session.info[_PENDING_KEY] = []
+
+        def flush(s: Session) -> None:
+            items = s.info.pop(_PENDING_KEY, [])
+            for name, data in items:
+                try:
+                    bus.publish(name, data)
+                except Exception:  # an event lost is no reason to fail a commit
+                    log.warning("could not publish to %s", name, exc_info=True)
+
+        def discard(s: Session, *_: Any) -> None:
+            s.info.pop(_PENDING_KEY, None)
+
+        event.listen(session, "after_commit", flush, once=True)
+        event.listen(session, "after_rollback", discard, once=True)
+    pending.append((channel, payload))
+
+
+def has_bus(session: Session) -> bool:
+    """Whether anything published from this session can reach a subscriber (so work
+    done only to tell subscribers can be skipped)."""
+    return _BUS_KEY in session.info

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -119,3 +120,114 @@ def global_id(type_name: str, row_id: int) -> str:
 
 def user_gid(user: Any) -> str:
     return global_id("User", user.id)
+
+
+class PostgresWireCounter:
+    """A TCP proxy in front of PostgreSQL that counts the statements the server
+    receives, read off the wire protocol: each simple ``Query`` ('Q') and each extended
+    ``Execute`` ('E') is one statement, whatever the driver or ORM above thought it
+    sent (pings, BEGIN and COMMIT included). Point a database URL at :attr:`url`
+    (SSL and GSS encryption off, so the messages can be read).
+    """
+
+    def __init__(self, upstream_url: str) -> None:
+        import threading
+
+        from sqlalchemy.engine import make_url
+
+        upstream = make_url(upstream_url)
+        self._upstream = (upstream.host or "127.0.0.1", upstream.port or 5432)
+        self._server = socket.socket()
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen()
+        port = self._server.getsockname()[1]
+        self.url = upstream.set(
+            host="127.0.0.1",
+            port=port,
+            query={**upstream.query, "sslmode": "disable", "gssencmode": "disable"},
+        ).render_as_string(hide_password=False)
+        self.statements: list[str] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.statements.clear()
+
+    def snapshot(self) -> list[str]:
+        with self._lock:
+            return list(self.statements)
+
+    def close(self) -> None:
+        self._closed = True
+        self._server.close()
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self._closed:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self._upstream)
+            threading.Thread(target=self._pump_up, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pump_down, args=(server, client), daemon=True).start()
+
+    @staticmethod
+    def _read(sock: socket.socket, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            chunk = sock.recv(n - len(out))
+            if not chunk:
+                raise ConnectionError
+            out += chunk
+        return out
+
+    def _pump_up(self, client: socket.socket, server: socket.socket) -> None:
+        import struct
+
+        try:
+            head = self._read(client, 4)  # the startup message has no type byte
+            (length,) = struct.unpack("!i", head)
+            server.sendall(head + self._read(client, length - 4))
+            pending_sql = ""
+            while True:
+                kind = self._read(client, 1)
+                head = self._read(client, 4)
+                (length,) = struct.unpack("!i", head)
+                body = self._read(client, length - 4)
+                if kind == b"Q":
+                    self._note(body.rstrip(b"\0").decode(errors="replace"))
+                elif kind == b"P":  # Parse: statement name, then its text
+                    name_end = body.index(b"\0")
+                    pending_sql = body[name_end + 1 : body.index(b"\0", name_end + 1)].decode(
+                        errors="replace"
+                    )
+                elif kind == b"E":
+                    self._note(pending_sql or "<a statement prepared earlier>")
+                    pending_sql = ""
+                server.sendall(kind + head + body)
+        except (ConnectionError, OSError, ValueError):
+            pass
+        finally:
+            for sock in (client, server):
+                with contextlib.suppress(OSError):
+                    sock.close()
+
+    def _note(self, sql: str) -> None:
+        with self._lock:
+            self.statements.append(" ".join(sql.split())[:200])
+
+    @staticmethod
+    def _pump_down(server: socket.socket, client: socket.socket) -> None:
+        try:
+            while chunk := server.recv(65536):
+                client.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for sock in (client, server):
+                with contextlib.suppress(OSError):
+                    sock.close()

@@ -82,29 +82,34 @@ def contacts_by_organization(
 
 
 def contact_details(
-    session: Session, principal: Principal, contact_ids: Sequence[int]
+    session: Session,
+    principal: Principal,
+    contact_ids: Sequence[int],
+    *,
+    kinds: Sequence[str] = ("emails", "phones"),
+    audited: bool = True,
 ) -> dict[int, ContactDetails]:
-    """E-mails and phones of the readable contacts among ``contact_ids``; each contact
-    whose details are returned gets one ``contact.read`` audit event."""
-    readable_ids = list(
-        session.scalars(
-            policy.readable(
-                select(Contact.id).where(Contact.id.in_(contact_ids)), "contact", principal
-            )
-        )
-    )
-    details = {cid: ContactDetails() for cid in readable_ids}
-    if not readable_ids:
-        return details
+    """E-mails and/or phones (``kinds``) of the readable contacts among ``contact_ids``,
+    one scoped statement per kind, recorded as one ``contact.read`` audit event naming
+    them. ``audited=False`` is for a caller that records the event itself, once for
+    many calls (an API request)."""
+    details: dict[int, ContactDetails] = {}
     for kind in _KINDS:
+        if kind.field not in kinds:
+            continue
         model = kind.model
-        for cid, value in session.execute(
-            select(model.contact_id, getattr(model, kind.attr))
-            .where(model.contact_id.in_(readable_ids))
-            .order_by(model.is_primary.desc(), model.id)
-        ):
-            getattr(details[cid], kind.field).append(value)
-    audit.record_reads(session, principal, "contact", readable_ids)
+        stmt = (
+            select(Contact.id, getattr(model, kind.attr))
+            .outerjoin(model, model.contact_id == Contact.id)
+            .where(Contact.id.in_(list(contact_ids)))
+            .order_by(Contact.id, model.is_primary.desc(), model.id)
+        )
+        for cid, value in session.execute(policy.readable(stmt, "contact", principal)):
+            found = details.setdefault(cid, ContactDetails())
+            if value is not None:
+                getattr(found, kind.field).append(value)
+    if audited:
+        audit.record_reads(session, principal, "contact", details)
     return details
 
 

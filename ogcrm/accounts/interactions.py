@@ -14,6 +14,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ogcrm.accounts.events import account_event
 from ogcrm.auth import audit, policy
 from ogcrm.auth.principal import Principal
 from ogcrm.db.models import Contact, Interaction, InteractionKind
@@ -84,5 +85,16 @@ def log_interaction(
         organization_id=organization_id,
         kind=kind.value,
     )
-    rescore_soon(session, [organization_id])
+    account_event(
+        session,
+        organization_id,
+        "interaction_logged",
+        f"{kind.value} logged" + (f": {subject}" if subject else ""),
+        user_id=principal.user_id,
+    )
+    rescore_soon(
+        session,
+        [organization_id],
+        {"kind": "interaction_logged", "interaction_id": row.id, "user_id": principal.user_id},
+    )
     return row

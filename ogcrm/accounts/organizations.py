@@ -7,73 +7,17 @@ Every function takes the acting :class:`Principal`; reads are filtered by
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from ogcrm.accounts.cleaning import organization_name
+from ogcrm.accounts.events import account_event
 from ogcrm.auth import audit, policy
 from ogcrm.auth.principal import Principal
 from ogcrm.db.models import Action, Organization, OrganizationIdentifier, OrganizationScore, User
 from ogcrm.errors import InvalidInput, NotFound, PermissionDenied
 from ogcrm.identifiers import IdentifierError, normalize_agency_identifier
-
-#: Position of an organization in the priority order: (priority, id).
-PriorityKey = tuple[float, int]
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: Sequence[Organization]
-    has_next: bool
-
-    @staticmethod
-    def key(org: Organization) -> PriorityKey:
-        return (org.priority, org.id)
-
-
-def list_by_priority(
-    session: Session,
-    principal: Principal,
-    *,
-    first: int,
-    after: PriorityKey | None = None,
-    search: str | None = None,
-) -> Page:
-    """A page of the organizations the principal may read, highest priority first.
-
-    Keyset pagination on ``(priority, id)``: the next page is found through the index
-    whatever the depth, and rows inserted meanwhile never make a reader see one row twice.
-    ``search`` matches the start of any word of the normalized name.
-    """
-    if first < 0:
-        raise InvalidInput("first must not be negative", field="first")
-    ranking = OrganizationScore.priority
-    stmt = (
-        select(Organization)
-        .join(Organization.ranking)
-        .options(contains_eager(Organization.ranking))
-        .order_by(ranking.desc(), Organization.id.asc())
-    )
-    if after is not None:
-        priority, last_id = after
-        stmt = stmt.where(
-            or_(ranking < priority, and_(ranking == priority, Organization.id > last_id))
-        )
-    if search and search.strip():
-        try:
-            key = organization_name(search).key
-        except InvalidInput:
-            raise InvalidInput(f"nothing to search for in {search!r}", field="search") from None
-        stmt = stmt.where(
-            or_(
-                Organization.normalized_name.startswith(key, autoescape=True),
-                Organization.normalized_name.contains(" " + key, autoescape=True),
-            )
-        )
-    rows = session.scalars(policy.readable(stmt, "organization", principal).limit(first + 1)).all()
-    return Page(rows=rows[:first], has_next=len(rows) > first)
 
 
 def get_organization(session: Session, principal: Principal, org_id: int) -> Organization:
@@ -151,6 +95,15 @@ def claim_organization(session: Session, principal: Principal, org_id: int) -> O
     org.owner_id = principal.user_id
     session.flush()
     audit.record(session, principal, "organization.claim", entity="organization", entity_id=org.id)
+    account_event(
+        session,
+        org.id,
+        "reassigned",
+        "claimed as a new account",
+        user_id=principal.user_id,
+        owner_id=org.owner_id,
+        data={"before": None, "after": org.owner_id},
+    )
     return org
 
 
@@ -175,4 +128,14 @@ def assign_organization(
         before=previous,
         after=owner_id,
     )
+    if owner_id is not None and owner_id != previous:  # news for the new owner
+        account_event(
+            session,
+            org.id,
+            "reassigned",
+            "assigned to you",
+            user_id=principal.user_id,
+            owner_id=owner_id,
+            data={"before": previous, "after": owner_id},
+        )
     return org

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Text, and_, cast, func, select
 from sqlalchemy.orm import Session
 
+from ogcrm.accounts.events import account_event, owners_of
 from ogcrm.db.models import (
     ChangeRecord,
     Organization,
@@ -36,6 +37,7 @@ from ogcrm.db.models import (
     Well,
 )
 from ogcrm.db.types import utcnow
+from ogcrm.events import has_bus
 from ogcrm.rules.jsonlogic import apply, truthy
 from ogcrm.scoring.features import catalog, features_select, interpreter_data
 
@@ -145,7 +147,17 @@ def record_merge_events(
     for org, fields in org_fields.items():
         events[(org, "contact_details_changed")].update(count=len(fields), fields=sorted(fields))
     out: dict[str, int] = defaultdict(int)
+    owners = owners_of(session, sorted({org for org, _ in events})) if has_bus(session) else {}
     for (org_id, kind), data in events.items():
+        account_event(
+            session,
+            org_id,
+            kind,
+            _summaries(data, kind),
+            dataset_id=dataset_id,
+            owner_id=owners.get(org_id),
+            data=data,
+        )
         session.add(
             OrganizationEvent(
                 organization_id=org_id,

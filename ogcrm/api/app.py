@@ -11,9 +11,10 @@ from typing import Any
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -21,8 +22,11 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
+from ogcrm import events
 from ogcrm.api.authentication import authenticate
 from ogcrm.api.context import Context
+from ogcrm.api.errors import token_code
+from ogcrm.api.graphiql import STATIC_PATH, graphiql_html, static_assets
 from ogcrm.api.health import check_health
 from ogcrm.api.limits import BodySizeLimit
 from ogcrm.api.loaders import Loaders
@@ -45,6 +49,24 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1_000_000
 
 
+def token_refused(exc: AuthenticationFailed) -> JSONResponse:
+    """401 in GraphQL's response shape, with a code a client can act on."""
+    code = token_code(exc.reason)
+    return JSONResponse(
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": str(exc),
+                    "extensions": {"code": code, "reason": exc.reason},
+                }
+            ],
+        },
+        status_code=401,
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{code}"'},
+    )
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with ogcrm's context and hardened transport defaults."""
 
@@ -53,6 +75,7 @@ class GraphQLApp(GraphQL[Context, None]):
         settings: Settings,
         db: Database,
         throttle: LoginThrottle,
+        bus: events.EventBus,
     ) -> None:
         super().__init__(
             build_schema(settings),
@@ -62,17 +85,49 @@ class GraphQLApp(GraphQL[Context, None]):
             # (CVE-2026-35526).
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=dt.timedelta(seconds=10),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            # browsers send Origin on websockets too; the same list as CORS
+            allowed_origins=settings.cors_origin_list,
         )
         self.settings = settings
         self.db = db
         self.throttle = throttle
+        self.bus = bus
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # multipart is for uploadDataset only, handled by ogcrm's streaming parser
         if is_multipart(scope):
             await handle_upload(self, scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        response: Response
+        try:
+            response = await self.run(request)
+        except AuthenticationFailed as exc:
+            response = token_refused(exc)
+        except HTTPException as exc:
+            response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+        await response(scope, receive, send)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Strawberry's run; then the request's read audit is written and its database
+        connection given back, before the response leaves."""
+        try:
+            response = await super().run(request, context, root_value)
+            ctx = getattr(request.state, "ogcrm_context", None)
+            if isinstance(ctx, Context):
+                await ctx.finish()
+            return response
+        finally:
+            ctx = getattr(request.state, "ogcrm_context", None)
+            if isinstance(ctx, Context):
+                await ctx.close()
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(graphiql_html())
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         ctx = Context(
@@ -81,13 +136,13 @@ class GraphQLApp(GraphQL[Context, None]):
             throttle=self.throttle,
             request=request,
             response=response,
+            bus=self.bus,
         )
         ctx.loaders = Loaders(ctx)
         if isinstance(request, Request):
-            try:
-                ctx.principal = await authenticate(ctx, request.headers.get("authorization"))
-            except AuthenticationFailed as exc:
-                raise HTTPException(401, str(exc)) from None
+            request.state.ogcrm_context = ctx
+            # a refused token propagates to __call__, which answers 401 in GraphQL's shape
+            ctx.principal = await authenticate(ctx, request.headers.get("authorization"))
         return ctx
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -95,6 +150,7 @@ class GraphQLApp(GraphQL[Context, None]):
         (``{"authorization": "Bearer <token>"}``), otherwise the socket closes with 4403."""
         params = context.connection_params or {}
         value = params.get("authorization") or params.get("Authorization")
+        context.authorization = value
         try:
             context.principal = await authenticate(context, value)
         except AuthenticationFailed as exc:
@@ -113,6 +169,7 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     settings = settings.with_secret_key()
     database = db or Database(settings, application_name="ogcrm-api")
     bus = build_bus(settings)
+    events.bind(database.info, bus)  # what requests and in-process jobs commit is announced
     # in-process jobs share the API's engine and bus
     broker = build_broker(settings, JobRuntime(database, settings.data_dir, bus))
 
@@ -150,20 +207,34 @@ def create_app(settings: Settings, *, db: Database | None = None) -> Starlette:
         health = check_health(database, broker)
         return JSONResponse(health.as_dict(), status_code=200 if health.ok else 503)
 
-    graphql_app = GraphQLApp(settings, database, LoginThrottle(settings))
+    graphql_app = GraphQLApp(settings, database, LoginThrottle(settings), bus)
     app = Starlette(
         debug=settings.debug,
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
+            Mount(STATIC_PATH, static_assets()),
         ],
         middleware=[
+            *(
+                [
+                    Middleware(
+                        CORSMiddleware,
+                        allow_origins=settings.cors_origin_list,
+                        allow_methods=["GET", "POST"],
+                        allow_headers=["authorization", "content-type"],
+                        max_age=600,
+                    )
+                ]
+                if settings.cors_origin_list
+                else []
+            ),
             Middleware(
                 BodySizeLimit,
                 max_bytes=MAX_BODY_BYTES,
                 max_multipart_bytes=settings.max_upload_bytes,
-            )
+            ),
         ],
         lifespan=lifespan,
     )

@@ -106,3 +106,34 @@ async def guarded(ctx: Context, call: Callable[[], Awaitable[T]]) -> T | UserErr
         return to_user_error(exc)
     except errors.DomainError as exc:
         return to_user_error(exc)
+
+
+#: What a client should do about a refused token, by the refusal's reason: an expired
+#: access token is refreshed; a session that ended (signed out, revoked, disabled) or a
+#: token that is not ours means signing in again.
+TOKEN_EXPIRED, SESSION_ENDED, INVALID_TOKEN = "TOKEN_EXPIRED", "SESSION_ENDED", "INVALID_TOKEN"
+_ENDED = {"revoked", "token_version", "unknown_session", "inactive", "anonymous"}
+
+
+def token_code(reason: str) -> str:
+    if reason == "expired":
+        return TOKEN_EXPIRED
+    return SESSION_ENDED if reason in _ENDED else INVALID_TOKEN
+
+
+def error_extensions(exc: BaseException) -> dict[str, object] | None:
+    """``extensions`` of a GraphQL error raised by a query: the same kinds the mutation
+    union has, as a ``code`` (and the ``field`` of a validation error), so a client
+    reads a failed query the way it reads a failed mutation."""
+    if not isinstance(exc, errors.DomainError):
+        return None
+    typed = to_user_error(exc)
+    out: dict[str, object] = {"code": type(typed).__name__}
+    for name in ("field", "retry_after", "current_state"):
+        value = getattr(typed, name, None)
+        if value is not None:
+            out["retryAfter" if name == "retry_after" else name] = value
+    if isinstance(exc, errors.AuthenticationFailed):
+        out["reason"] = exc.reason
+        out["token"] = token_code(exc.reason)
+    return out

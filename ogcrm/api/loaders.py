@@ -3,17 +3,16 @@ whatever the page size."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from ogcrm.accounts import contacts, organizations
-from ogcrm.accounts.contacts import ContactDetails
+from ogcrm.accounts import contacts, organizations, worklist
 from ogcrm.auth import users
 from ogcrm.auth.principal import Principal
 from ogcrm.datasets import queries as dataset_queries
-from ogcrm.db.models import Contact, Dataset, Organization, Rule
+from ogcrm.db.models import Contact, Dataset, Interaction, Organization, Rule, Task, User
 from ogcrm.scoring import rule_sets
 
 T = TypeVar("T")
@@ -25,6 +24,8 @@ class Request(Protocol):
 
     def require_principal(self) -> Principal: ...
 
+    async def audit_read(self, entity: str, ids: Iterable[int]) -> None: ...
+
     async def read(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
 
     async def write(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
@@ -35,13 +36,25 @@ class Loaders:
         self._ctx = ctx
         self.organization: DataLoader[int, Organization | None] = DataLoader(self._organizations)
         self.contacts_of: DataLoader[int, list[Contact]] = DataLoader(self._contacts_of)
-        self.contact_details: DataLoader[int, ContactDetails | None] = DataLoader(
-            self._contact_details
+        self.contact_emails: DataLoader[int, list[str]] = DataLoader(
+            lambda ids: self._contact_points(ids, "emails")
+        )
+        self.contact_phones: DataLoader[int, list[str]] = DataLoader(
+            lambda ids: self._contact_points(ids, "phones")
         )
         self.dataset: DataLoader[int, Dataset | None] = DataLoader(self._datasets)
         self.source_name: DataLoader[int, str | None] = DataLoader(self._source_names)
         self.user_name: DataLoader[int, str | None] = DataLoader(self._user_names)
         self.rules_of: DataLoader[int, list[Rule]] = DataLoader(self._rules_of)
+        self.user: DataLoader[int, tuple[User, str] | None] = DataLoader(self._users)
+        self.last_interaction: DataLoader[int, Interaction | None] = DataLoader(
+            self._last_interactions
+        )
+        self.open_tasks: DataLoader[int, list[Task]] = DataLoader(self._open_tasks)
+        self.explanation: DataLoader[int, worklist.StoredExplanation | None] = DataLoader(
+            self._explanations
+        )
+        self.headline: DataLoader[int, dict[str, Any]] = DataLoader(self._headlines)
 
     async def _organizations(self, ids: Sequence[int]) -> list[Organization | None]:
         found = await self._ctx.read(
@@ -55,10 +68,17 @@ class Loaders:
         )
         return [found.get(i, []) for i in org_ids]
 
-    async def _contact_details(self, ids: Sequence[int]) -> list[ContactDetails | None]:
-        # A write: every read of contact details appends audit events.
-        found = await self._ctx.write(contacts.contact_details, self._ctx.require_principal(), ids)
-        return [found.get(i) for i in ids]
+    async def _contact_points(self, ids: Sequence[int], kind: str) -> list[list[str]]:
+        # Only the kind the query asked for; the request audits the read once, at its end.
+        found = await self._ctx.read(
+            contacts.contact_details,
+            self._ctx.require_principal(),
+            ids,
+            kinds=(kind,),
+            audited=False,
+        )
+        await self._ctx.audit_read("contact", found)
+        return [getattr(found[i], kind) if i in found else [] for i in ids]
 
     async def _datasets(self, ids: Sequence[int]) -> list[Dataset | None]:
         found = await self._ctx.read(
@@ -78,3 +98,30 @@ class Loaders:
     async def _rules_of(self, rule_set_ids: Sequence[int]) -> list[list[Rule]]:
         found = await self._ctx.read(rule_sets.rules_by_set, rule_set_ids)
         return [found.get(i, []) for i in rule_set_ids]
+
+    async def _users(self, ids: Sequence[int]) -> list[tuple[User, str] | None]:
+        found = await self._ctx.read(users.users_with_roles, self._ctx.require_principal(), ids)
+        by_id = {u.id: (u, role) for u, role in found}
+        return [by_id.get(i) for i in ids]
+
+    async def _last_interactions(self, org_ids: Sequence[int]) -> list[Interaction | None]:
+        found = await self._ctx.read(
+            worklist.last_interactions, self._ctx.require_principal(), org_ids
+        )
+        return [found.get(i) for i in org_ids]
+
+    async def _open_tasks(self, org_ids: Sequence[int]) -> list[list[Task]]:
+        found = await self._ctx.read(worklist.open_tasks, self._ctx.require_principal(), org_ids)
+        return [found.get(i, []) for i in org_ids]
+
+    async def _explanations(
+        self, snapshot_ids: Sequence[int]
+    ) -> list[worklist.StoredExplanation | None]:
+        # keyed by snapshot: only reachable through an organization already read in scope
+        found = await self._ctx.read(worklist.explanations, snapshot_ids)
+        return [found.get(i) for i in snapshot_ids]
+
+    async def _headlines(self, org_ids: Sequence[int]) -> list[dict[str, Any]]:
+        # keyed by organization: only reachable through one already read in scope
+        found = await self._ctx.read(worklist.headline_figures, org_ids)
+        return [found.get(i, {}) for i in org_ids]

@@ -19,8 +19,10 @@ from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from graphql import ASTValidationRule, GraphQLError
+from ogcrm.api.errors import error_extensions
 from ogcrm.api.mutations import Mutation
 from ogcrm.api.queries import Query
+from ogcrm.api.subscriptions import Subscription
 from ogcrm.api.validation import OneCredentialFieldPerDocument
 from ogcrm.config import Settings
 from ogcrm.errors import DomainError
@@ -44,9 +46,14 @@ def should_mask_error(error: GraphQLError) -> bool:
 
 class OgcrmSchema(strawberry.Schema):
     """Logs only unexpected errors: a client's invalid query or a refused token is the
-    client's business, not an incident (those are audited or answered, not logged)."""
+    client's business, not an incident (those are audited or answered, not logged).
+    A domain error gets its ``code`` (and ``field``) in the error's extensions."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            extra = error_extensions(error.original_error) if error.original_error else None
+            if extra:
+                error.extensions = {**(error.extensions or {}), **extra}
         super().process_errors([e for e in errors if should_mask_error(e)], execution_context)
 
 
@@ -67,6 +74,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return OgcrmSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=settings.max_page_size),
     )

@@ -218,7 +218,7 @@ async def _upload(app: GraphQLApp, request: Request) -> JSONResponse:
     try:
         ctx = await app.get_context(request, None)
     except Exception as exc:  # the token was refused (and audited)
-        raise UploadRefused(401, getattr(exc, "detail", "token refused")) from None
+        raise UploadRefused(401, str(exc) or "token refused") from None
     if ctx.principal is None:
         raise UploadRefused(401, "sign in first: send Authorization: Bearer <access token>")
     if not policy.can(ctx.principal, "dataset", Action.WRITE):
@@ -255,6 +255,8 @@ async def _upload(app: GraphQLApp, request: Request) -> JSONResponse:
             operation_name=operations.get("operationName"),
         )
         body = await app.process_result(request, result)
+        await ctx.finish()
         return JSONResponse(body)
     finally:
         parts.discard()
+        await ctx.close()

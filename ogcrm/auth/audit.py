@@ -45,23 +45,26 @@ def record(
     )
 
 
-def record_reads(session: Session, principal: Principal, entity: str, ids: Iterable[int]) -> None:
-    """One ``<entity>.read`` event per record, in a single INSERT."""
-    now = utcnow()
-    rows = [
-        {
-            "occurred_at": now,
-            "user_id": principal.user_id,
-            "action": f"{entity}.read",
-            "entity": entity,
-            "entity_id": str(i),
-            "client_addr": principal.client_addr,
-            "details": {},
-        }
-        for i in ids
-    ]
-    if rows:
-        session.execute(insert(AuditEvent), rows)
+def record_reads(
+    session: Session, principal: Principal | None, entity: str, ids: Iterable[int]
+) -> None:
+    """One ``<entity>.read`` event naming every record read (``details.ids``): a page
+    of 50 contacts is one row, not 50. ``entity_id`` is set when one record was read,
+    so the log can still be filtered by it."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return
+    session.execute(
+        insert(AuditEvent).values(
+            occurred_at=utcnow(),
+            user_id=principal.user_id if principal else None,
+            action=f"{entity}.read",
+            entity=entity,
+            entity_id=str(wanted[0]) if len(wanted) == 1 else None,
+            client_addr=principal.client_addr if principal else None,
+            details={"ids": wanted, "count": len(wanted)},
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ ENTITY_KINDS: dict[str, EntityKind] = {
 }
 
 
-def _teammates(principal: Principal) -> Select[tuple[int]]:
+def teammates(principal: Principal) -> Select[tuple[int]]:
     """User ids sharing at least one team with the principal (the principal included)."""
     mine = aliased(m.team_membership)
     theirs = aliased(m.team_membership)
@@ -106,7 +106,7 @@ def _owner_clause(
         return false()
     if scope is Scope.OWN:
         return owner == principal.user_id
-    return owner.in_(_teammates(principal))
+    return owner.in_(teammates(principal))
 
 
 def organization_filter(principal: Principal, action: Action = Action.READ) -> ColumnElement[bool]:
@@ -127,6 +127,9 @@ def scope_filter(
     scope = principal.scope(kind, action)
     if kind == "organization":
         return organization_filter(principal, action)
+    if kind == "user" and action is Action.READ and scope is Scope.NONE and principal.user_id:
+        # everyone may see themselves (an account's owner, when the account is theirs)
+        return m.User.id == principal.user_id
     if entity.ownerless:
         return true() if scope is not Scope.NONE else false()
     if scope is Scope.ALL:
@@ -173,7 +176,7 @@ def _owner_of(session: Session, kind: str, row: Any) -> int | None:
 
 
 def _is_teammate(session: Session, principal: Principal, owner_id: int) -> bool:
-    mates = _teammates(principal).subquery()
+    mates = teammates(principal).subquery()
     return (
         session.scalar(select(mates.c.user_id).where(mates.c.user_id == owner_id).limit(1))
         is not None

@@ -30,6 +30,7 @@ from ogcrm.auth.principal import Principal
 from ogcrm.db.models import Dataset, DatasetState
 from ogcrm.db.types import utcnow
 from ogcrm.errors import Conflict, NotFound
+from ogcrm.events import publish_after_commit
 
 #: A merge whose worker dies this many times (SIGKILL does not count as a Dramatiq retry,
 #: Bogdanp/dramatiq#213) is given up on, so a poison dataset cannot loop forever.
@@ -59,13 +60,20 @@ def _move(
     """Move one dataset from ``before`` to ``after``; ``False`` when it was not in
     ``before`` (someone else moved it first)."""
     assert (before, after) in TRANSITIONS, f"{before} -> {after} is not a dataset transition"
-    return bool(
+    moved = bool(
         session.execute(
             update(Dataset)
             .where(Dataset.id == dataset_id, Dataset.state == before)
             .values(state=after, **values)
         ).rowcount
     )
+    if moved:  # subscribers (datasetProgress) hear of it once it is committed
+        publish_after_commit(
+            session,
+            f"dataset:{dataset_id}",
+            {"dataset_id": dataset_id, "stage": str(after), "previous": str(before)},
+        )
+    return moved
 
 
 def get(session: Session, dataset_id: int) -> Dataset:

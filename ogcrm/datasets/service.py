@@ -108,7 +108,11 @@ def revert_in(session: Session, principal: Principal, dataset_id: int) -> dict[s
     touched = touched_organizations(session, dataset_id)
     result = revert(session, principal, dataset_id)
     if touched:
-        rescore_soon(session, touched)
+        rescore_soon(
+            session,
+            touched,
+            {"kind": "dataset_reverted", "dataset_id": dataset_id, "user_id": principal.user_id},
+        )
     return result
 
 
@@ -193,7 +197,7 @@ def rescore_touched(db: Database, dataset_id: int) -> None:
     with db.unit_of_work() as session:
         touched = touched_organizations(session, dataset_id)
         if touched:
-            rescore_soon(session, touched)
+            rescore_soon(session, touched, {"kind": "dataset_merged", "dataset_id": dataset_id})
 
 
 def import_now(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ogcrm.config import Settings
 
 _WRITE_OPTION = "ogcrm_write"
+_AUTOCOMMIT_OPTION = "ogcrm_autocommit"
 
 
 def create_db_engine(
@@ -66,8 +67,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_AUTOCOMMIT_OPTION, False):
+            return  # sqlite3 with isolation_level None: each statement commits itself
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION, False) else "BEGIN")
 
 
 class Database:
@@ -86,6 +89,23 @@ class Database:
             expire_on_commit=False,
             info=self.info,
         )
+        autocommit: dict[str, Any] = {_AUTOCOMMIT_OPTION: True}
+        if self.engine.dialect.name != "sqlite":
+            autocommit["isolation_level"] = "AUTOCOMMIT"
+        self._autocommit = sessionmaker(
+            self.engine.execution_options(**autocommit), expire_on_commit=False, info=self.info
+        )
+
+    def request_session(self) -> Session:
+        """A session whose statements each commit on their own: no BEGIN, no COMMIT.
+
+        For an API request's reads. Under PostgreSQL's READ COMMITTED every statement
+        already sees what was committed before it began, so wrapping a request's reads in
+        one transaction buys no consistency and costs two round trips (Django runs every
+        request this way by default). A write made here is one atomic statement, such as
+        the single audit event of a request's reads. The caller closes it.
+        """
+        return self._autocommit()
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

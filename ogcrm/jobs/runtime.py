@@ -18,7 +18,7 @@ from typing import Any
 
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
-from ogcrm.events import EventBus, build_bus
+from ogcrm.events import EventBus, bind, build_bus
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,9 @@ class JobRuntime:
     def from_env(cls, settings: Settings | None = None) -> JobRuntime:
         settings = settings or Settings.from_env()
         db = Database(settings, application_name="ogcrm-worker")
-        return cls(db, settings.data_dir, build_bus(settings))
+        bus = build_bus(settings)
+        bind(db.info, bus)  # what the jobs commit is told to subscribers
+        return cls(db, settings.data_dir, bus)
 
 
 RuntimeFactory = Callable[[], JobRuntime]

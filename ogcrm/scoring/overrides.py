@@ -20,7 +20,7 @@ from ogcrm.auth.principal import Principal
 from ogcrm.db.models import Action, ChangeRecord, Organization, OrganizationScore
 from ogcrm.db.types import utcnow
 from ogcrm.errors import InvalidInput
-from ogcrm.scoring.rescore import lock_scores
+from ogcrm.scoring.rescore import lock_scores, priority_changed
 
 KIND = "priority_override"
 _FIELDS = ("override_priority", "override_reason", "override_expires_at")
@@ -73,12 +73,25 @@ def set_override(
             )
     session.flush()
     lock_scores(session)
+    old = org.ranking.priority
     session.execute(
         update(OrganizationScore)
         .where(OrganizationScore.organization_id == org.id)
         .values(priority=priority if in_force else OrganizationScore.score)
     )
     session.refresh(org.ranking)
+    if org.ranking.priority != old:
+        priority_changed(
+            session,
+            org.id,
+            org.owner_id,
+            old,
+            org.ranking.priority,
+            {
+                "kind": "override_set" if priority is not None else "override_cleared",
+                "user_id": principal.user_id,
+            },
+        )
     audit.record(
         session,
         principal,

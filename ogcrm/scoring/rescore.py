@@ -49,6 +49,7 @@ from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, CreateIndex
 
+from ogcrm import events
 from ogcrm.db.models import (
     Organization,
     OrganizationScore,
@@ -176,9 +177,14 @@ def rescore(
     features: Table | None = None,
     types: dict[str, str] | None = None,
     now: dt.datetime | None = None,
+    cause: dict[str, Any] | None = None,
 ) -> RescoreResult:
     """Score the given organizations (all by default) with a rule set (the active one
     by default) and persist scores, priorities and snapshots with their explanations.
+
+    Organizations whose priority moved are announced on the priority channel after
+    commit, with ``cause`` (what made them rescore: a rule set, a dataset, an
+    interaction), when anyone can listen (:func:`ogcrm.events.has_bus`).
 
     ``features`` may name an already-filled table of features (benchmarks, tests);
     otherwise the scorers compute them (``types`` then defaults to theirs).
@@ -248,6 +254,8 @@ def rescore(
     snapshots = connection.execute(snapshot.execution_options(preserve_rowcount=True)).rowcount
     timings["snapshots"] = time.perf_counter() - t
 
+    if events.has_bus(session):
+        _announce_changes(session, scores, cause or {"kind": "rescore"})
     t = time.perf_counter()
     if organization_ids is None and dialect == "postgresql":
         organizations = _swap_in(session, scores, rule_set_id, now)
@@ -267,6 +275,52 @@ def rescore(
     timings["store"] = time.perf_counter() - t
     scores.drop(bind=connection)
     return RescoreResult(rule_set_id, organizations, snapshots, timings)
+
+
+#: At most this many priority events per rescore; past it, one event says how many more
+#: moved (a first activation over a million accounts is news as a whole, not per row).
+MAX_PRIORITY_EVENTS = 10_000
+
+
+def _announce_changes(session: Session, scores: Table, cause: dict[str, Any]) -> None:
+    current = OrganizationScore.__table__
+    org = Organization.__table__
+    moved = session.execute(
+        select(scores.c.organization_id, org.c.owner_id, current.c.priority, scores.c.priority)
+        .join(current, current.c.organization_id == scores.c.organization_id)
+        .join(org, org.c.id == scores.c.organization_id)
+        .where(current.c.priority != scores.c.priority)
+        .limit(MAX_PRIORITY_EVENTS + 1)
+    ).all()
+    for org_id, owner_id, old, new in moved[:MAX_PRIORITY_EVENTS]:
+        priority_changed(session, org_id, owner_id, old, new, cause)
+    if len(moved) > MAX_PRIORITY_EVENTS:
+        events.publish_after_commit(
+            session, events.PRIORITY_CHANNEL, {"more": True, "cause": cause}
+        )
+
+
+def priority_changed(
+    session: Session,
+    organization_id: int,
+    owner_id: int | None,
+    old: float,
+    new: float,
+    cause: dict[str, Any],
+) -> None:
+    """Tell subscribers (after commit) that an account's priority moved, and why."""
+    events.publish_after_commit(
+        session,
+        events.PRIORITY_CHANNEL,
+        {
+            "organization_id": organization_id,
+            "owner_id": owner_id,
+            "old": float(old),
+            "new": float(new),
+            "cause": cause,
+            "at": utcnow().isoformat(),
+        },
+    )
 
 
 def _with_snapshot_ids(

@@ -135,7 +135,7 @@ def activate(
     """Make a rule set the active one (the previous one is archived) and rescore every
     organization with it, in the caller's one transaction."""
     row = _make_active(session, principal, rule_set_id, now=now)
-    result = rescore(session, rule_set_id=row.id, now=now)
+    result = rescore(session, rule_set_id=row.id, now=now, cause=_activation(row.id, principal))
     audit.record(
         session,
         principal,
@@ -151,9 +151,10 @@ def activate_later(session: Session, principal: Principal, rule_set_id: int) -> 
     """Make a rule set the active one and have everyone rescored by a job after commit;
     ``False`` when this process has no job broker and the rescore was done now."""
     row = _make_active(session, principal, rule_set_id)
-    queued = queue.enqueue(session, RESCORE_JOB, None)
+    cause = _activation(row.id, principal)
+    queued = queue.enqueue(session, RESCORE_JOB, None, cause)
     if not queued:
-        rescore(session, rule_set_id=row.id)
+        rescore(session, rule_set_id=row.id, cause=cause)
     audit.record(
         session, principal, "rule_set.activate", entity="rule_set", entity_id=row.id, queued=queued
     )
@@ -254,12 +255,18 @@ def explain(
     return Explanation(organization_id, data, parts, sum(p["contribution"] for p in parts))
 
 
-def rescore_soon(session: Session, organization_ids: Sequence[int]) -> None:
+def _activation(rule_set_id: int, principal: Principal) -> dict[str, Any]:
+    return {"kind": "rule_set_activated", "rule_set_id": rule_set_id, "user_id": principal.user_id}
+
+
+def rescore_soon(
+    session: Session, organization_ids: Sequence[int], cause: dict[str, Any] | None = None
+) -> None:
     """Rescore organizations whose activity changed: a job after commit when this
     process has a job broker bound (:func:`ogcrm.jobs.queue.bind`), otherwise now, in
     the caller's transaction (nothing to do without an active rule set)."""
     ids = list(organization_ids)
-    if queue.enqueue(session, RESCORE_JOB, ids):
+    if queue.enqueue(session, RESCORE_JOB, ids, cause):
         return
     with contextlib.suppress(NoActiveRuleSet):
-        rescore(session, organization_ids=ids)
+        rescore(session, organization_ids=ids, cause=cause)

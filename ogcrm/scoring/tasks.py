@@ -4,6 +4,7 @@ active rule set."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from ogcrm.jobs.registry import job
 from ogcrm.jobs.runtime import JobRuntime
@@ -14,9 +15,15 @@ log = logging.getLogger(__name__)
 
 
 @job(RESCORE_JOB)
-def rescore_organizations(rt: JobRuntime, organization_ids: list[int] | None = None) -> None:
+def rescore_organizations(
+    rt: JobRuntime,
+    organization_ids: list[int] | None = None,
+    cause: dict[str, Any] | None = None,
+) -> None:
+    """``cause`` (what called for the rescore, told to subscribers) is absent from
+    messages queued by older versions."""
     with rt.db.unit_of_work() as session:
         try:
-            rescore(session, organization_ids=organization_ids)
+            rescore(session, organization_ids=organization_ids, cause=cause)
         except NoActiveRuleSet:
             log.info("no active rule set: nothing to rescore")

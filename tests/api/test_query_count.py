@@ -1,33 +1,57 @@
-"""The prioritized list costs a fixed number of SQL statements, whatever the page size."""
+"""A list page costs a fixed number of SQL statements, whatever its size.
+
+On PostgreSQL the statements are counted as the server receives them, by a proxy that
+reads the wire protocol (pings, BEGIN/COMMIT and audit writes included); on SQLite, as
+the driver executes them.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from starlette.testclient import TestClient
 
 from ogcrm.accounts.contacts import create_contact
 from ogcrm.accounts.organizations import create_organization
+from ogcrm.api.app import create_app
 from ogcrm.auth.principal import system_principal
+from ogcrm.config import Settings
+from ogcrm.db.models import AuditEvent, Interaction, InteractionKind, Task
 from ogcrm.db.session import Database
-from tests.support import gql, login
+from ogcrm.db.types import utcnow
+from ogcrm.rules.ruleset import parse
+from ogcrm.scoring.rule_sets import activate, save_rule_set
+from tests.support import PostgresWireCounter, gql, login
 
-LIST = """
+CONTACTS = """
 query($first: Int!) { organizations(first: $first) {
   edges { node { name priority contacts { fullName emails phones } } } } }
 """
 
+WORKLIST = """
+query($first: Int!) { prioritizedOrganizations(first: $first) { edges { node {
+  name priority
+  owner { name }
+  explanation { contributions { rule contribution } }
+  contacts { fullName }
+  lastInteraction { kind occurredAt }
+  openTasks { title dueAt }
+  nextTaskDue
+} } } }
+"""
 
-@pytest.fixture
-def token(client: TestClient, db: Database, users) -> str:
-    rep = users.create("sales")
+
+def _seed(db: Database, rep_id: int) -> None:
     system = system_principal("test")
     with db.unit_of_work() as s:
         for i in range(60):
             org = create_organization(
-                s, system, name=f"Operator {i} LLC", owner_id=rep.id, priority=float(i)
+                s, system, name=f"Operator {i} LLC", owner_id=rep_id, priority=float(i)
             )
             for j in range(3):
                 create_contact(
@@ -37,36 +61,131 @@ def token(client: TestClient, db: Database, users) -> str:
                     full_name=f"P{i}-{j}",
                     emails=[f"p{i}.{j}@example.com"],
                 )
-    return login(client, rep)["accessToken"]
+            s.add(
+                Interaction(
+                    organization_id=org.id,
+                    user_id=rep_id,
+                    kind=InteractionKind.CALL,
+                    occurred_at=utcnow() - dt.timedelta(days=i % 40),
+                )
+            )
+            s.add(
+                Task(
+                    organization_id=org.id,
+                    assignee_id=rep_id,
+                    title=f"call {i}",
+                    due_at=utcnow() + dt.timedelta(days=i % 7),
+                )
+            )
+        spec = parse(
+            {
+                "name": "r",
+                "rules": [
+                    {
+                        "name": "quiet",
+                        "logic": {">": [{"var": "days_since_last_interaction"}, 9]},
+                        "weight": 5,
+                    },
+                ],
+            }
+        )
+        activate(s, system, save_rule_set(s, system, spec).id)
 
 
-def _count(db: Database, client: TestClient, token: str, first: int) -> int:
-    seen: list[str] = []
-
-    def capture(conn, cursor, statement, *args):
-        # the request's own: the app's reconciler and job threads may query meanwhile
-        if threading.current_thread().name.startswith("AnyIO worker thread"):
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        result = gql(client, LIST, token=token, first=first)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
-    edges = result["data"]["organizations"]["edges"]
-    assert len(edges) == first and all(len(e["node"]["contacts"]) == 3 for e in edges)
-    return len(
-        [
-            s
-            for s in seen
-            if not s.strip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA"))
-        ]
-    )
+def _check_page(result: dict, field: str, first: int) -> None:
+    assert "errors" not in result, result
+    edges = result["data"][field]["edges"]
+    assert len(edges) == first
+    assert all(len(e["node"]["contacts"]) == 3 for e in edges)
 
 
-def test_statement_count_does_not_grow_with_page_size(client: TestClient, db: Database, token: str):
-    small, large = _count(db, client, token, 5), _count(db, client, token, 50)
-    assert small == large
-    # authenticate, organizations, contacts, and the audited contact details
-    # (readable ids, e-mails, phones, audit insert)
-    assert large <= 7
+class TestSQLite:
+    """Statements as the driver runs them for the request's own threads (the embedded
+    app's reconciler and job threads may query meanwhile)."""
+
+    @pytest.fixture
+    def token(self, client: TestClient, db: Database, users) -> str:
+        rep = users.create("sales")
+        _seed(db, rep.id)
+        return login(client, rep)["accessToken"]
+
+    def _count(self, db: Database, client: TestClient, token: str, query: str, first: int) -> int:
+        seen: list[str] = []
+
+        def capture(conn, cursor, statement, *args):
+            if threading.current_thread().name.startswith("AnyIO worker thread"):
+                seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            result = gql(client, query, token=token, first=first)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+        field = "organizations" if query is CONTACTS else "prioritizedOrganizations"
+        _check_page(result, field, first)
+        return len(seen)
+
+    @pytest.mark.parametrize("query", [CONTACTS, WORKLIST], ids=["contacts", "worklist"])
+    def test_statement_count_does_not_grow_with_page_size(
+        self, client: TestClient, db: Database, token: str, query: str
+    ):
+        small = self._count(db, client, token, query, 5)
+        large = self._count(db, client, token, query, 50)
+        assert small == large
+        # contacts: authenticate, organizations, contacts, e-mails, phones, one audit
+        # worklist: authenticate, organizations, owner, explanation, contacts, last
+        # interaction, open tasks
+        assert large <= 7
+
+    def test_a_page_of_contact_details_is_one_audit_event_naming_them(
+        self, client: TestClient, db: Database, token: str
+    ):
+        with db.read() as s:
+            before = s.scalar(select(func.count()).select_from(AuditEvent))
+        _check_page(gql(client, CONTACTS, token=token, first=50), "organizations", 50)
+        with db.read() as s:
+            events = s.scalars(select(AuditEvent).order_by(AuditEvent.id).offset(before)).all()
+        reads = [e for e in events if e.action == "contact.read"]
+        assert len(reads) == 1
+        assert reads[0].details["count"] == 150 and len(reads[0].details["ids"]) == 150
+
+
+@pytest.mark.postgres_only
+class TestPostgresWire:
+    @pytest.fixture
+    def wire(self, settings: Settings, db: Database, users) -> Iterator[tuple]:
+        if not settings.database_url.startswith("postgresql"):
+            pytest.skip("counts PostgreSQL's wire protocol: set OGCRM_TEST_DATABASE_URL")
+        rep = users.create("sales")
+        _seed(db, rep.id)
+        counter = PostgresWireCounter(settings.database_url)
+        # no reconciler: only the requests' statements cross the proxy
+        proxied = replace(settings, database_url=counter.url, reconcile_every=0)
+        database = Database(proxied)
+        try:
+            with TestClient(create_app(proxied, db=database)) as client:
+                token = login(client, rep)["accessToken"]
+                yield client, token, counter
+        finally:
+            database.dispose()
+            counter.close()
+
+    def _count(self, wire: tuple, query: str, field: str, first: int) -> list[str]:
+        client, token, counter = wire
+        gql(client, query, token=token, first=first)  # warm: the pool's first connection
+        counter.reset()
+        _check_page(gql(client, query, token=token, first=first), field, first)
+        return counter.snapshot()
+
+    def test_the_working_list_costs_the_same_for_5_and_50_and_at_most_8(self, wire):
+        small = self._count(wire, WORKLIST, "prioritizedOrganizations", 5)
+        large = self._count(wire, WORKLIST, "prioritizedOrganizations", 50)
+        assert len(small) == len(large), (small, large)
+        assert len(large) <= 8, large
+        assert not any(s.upper().startswith(("BEGIN", "COMMIT")) for s in large), large
+
+    def test_contacts_with_details_audit_once_per_request(self, wire):
+        statements = self._count(wire, CONTACTS, "organizations", 50)
+        audit_writes = [s for s in statements if s.upper().startswith("INSERT INTO AUDIT_EVENT")]
+        assert len(audit_writes) == 1, statements
+        assert len(statements) <= 8, statements

@@ -254,6 +254,7 @@ def test_the_analyst_and_admin_flow_over_a_real_server(
 
 def test_every_operation_file_is_run_by_a_test():
     from tests.e2e.test_server import OPERATION_VARIABLES
+    from tests.e2e.test_subscriptions import REP_OPERATIONS
 
     files = {p.stem for p in OPERATIONS.glob("*.graphql")}
-    assert files == ANALYST_OPERATIONS | set(OPERATION_VARIABLES) | {"Login"}
+    assert files == ANALYST_OPERATIONS | set(OPERATION_VARIABLES) | REP_OPERATIONS | {"Login"}

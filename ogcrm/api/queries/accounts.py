@@ -7,12 +7,15 @@ in SQL (``ogcrm.auth.policy``); nothing here filters rows itself.
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 import strawberry
 from sqlalchemy.orm import Session
 from strawberry import relay
 from strawberry.types import Info
 
-from ogcrm.accounts import contacts, organizations
+from ogcrm.accounts import contacts, worklist
 from ogcrm.api.context import Context
 from ogcrm.api.ids import local_id, page_info, user_pk
 from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
@@ -26,6 +29,7 @@ from ogcrm.api.types.access import (
     User,
 )
 from ogcrm.api.types.contact import Contact, ContactConnection
+from ogcrm.api.types.filters import OrganizationFilter, OrganizationOrder, read_filter
 from ogcrm.api.types.organization import Organization, OrganizationConnection
 from ogcrm.auth import audit, users
 
@@ -46,7 +50,8 @@ class AccountQueries:
         return await info.context.read(_load)
 
     @strawberry.field(
-        description="Organizations you may see, by priority, highest first (keyset paginated).",
+        description="Organizations you may see, by priority, highest first (keyset "
+        "paginated); `filter` narrows them as on the working list.",
         permission_classes=[IsAuthenticated],
     )
     async def organizations(
@@ -55,26 +60,25 @@ class AccountQueries:
         first: int = 20,
         after: str | None = None,
         search: str | None = None,
+        filter: OrganizationFilter | None = None,
+        order_by: OrganizationOrder = OrganizationOrder.PRIORITY,
     ) -> OrganizationConnection:
-        ctx = info.context
-        check_first(first, ctx.settings.max_page_size)
-        key = decode_cursor(_ORG_CURSOR, after, (float | int, int)) if after else None
-        page = await ctx.read(
-            organizations.list_by_priority,
-            ctx.require_principal(),
-            first=first,
-            after=(float(key[0]), key[1]) if key else None,
-            search=search,
-        )
-        edges = [
-            relay.Edge(
-                node=Organization.from_row(row), cursor=encode_cursor(_ORG_CURSOR, page.key(row))
-            )
-            for row in page.rows
-        ]
-        return OrganizationConnection(
-            edges=edges, page_info=page_info(edges, has_next=page.has_next, after=after)
-        )
+        return await _organization_page(info, first, after, read_filter(filter, search), order_by)
+
+    @strawberry.field(
+        description="The working list: whom to call next, and why. Your accounts and the "
+        "prospects you may claim, by priority, narrowed by `filter`.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def prioritized_organizations(
+        self,
+        info: Info[Context, None],
+        filter: OrganizationFilter | None = None,
+        order_by: OrganizationOrder = OrganizationOrder.PRIORITY,
+        first: int = 50,
+        after: str | None = None,
+    ) -> OrganizationConnection:
+        return await _organization_page(info, first, after, read_filter(filter), order_by)
 
     @strawberry.field(
         description="One organization, if you may see it.", permission_classes=[IsAuthenticated]
@@ -184,3 +188,42 @@ class AccountQueries:
         return AuditEventConnection(
             edges=edges, page_info=page_info(edges, has_next=has_next, after=after)
         )
+
+
+_KEY_TYPES: dict[OrganizationOrder, tuple[type | Any, ...]] = {
+    OrganizationOrder.PRIORITY: (float | int, int),
+    OrganizationOrder.NAME: (str, int),
+}
+
+
+async def _organization_page(
+    info: Info[Context, None],
+    first: int,
+    after: str | None,
+    where: worklist.OrganizationFilter,
+    order_by: OrganizationOrder,
+) -> OrganizationConnection:
+    ctx = info.context
+    check_first(first, ctx.settings.max_page_size)
+    kind = f"{_ORG_CURSOR}:{order_by.value}"
+    key = decode_cursor(kind, after, _KEY_TYPES[order_by]) if after else None
+    if key is not None and order_by is OrganizationOrder.PRIORITY:
+        key = (float(key[0]), key[1])
+    principal = ctx.require_principal()
+    page = await ctx.read(
+        worklist.list_organizations,
+        principal,
+        first=first,
+        after=key,
+        where=where,
+        order=worklist.Order(order_by.value),
+    )
+    edges = [
+        relay.Edge(node=Organization.from_row(row), cursor=encode_cursor(kind, page.key(row)))
+        for row in page.rows
+    ]
+    return OrganizationConnection(
+        edges=edges,
+        page_info=page_info(edges, has_next=page.has_next, after=after),
+        count_query=partial(worklist.count_organizations, principal=principal, where=where),
+    )

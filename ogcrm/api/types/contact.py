@@ -31,13 +31,11 @@ class Contact(relay.Node):
 
     @strawberry.field(description="E-mail addresses, primary first. Reading them is audited.")
     async def emails(self, info: Info[Context, None]) -> list[str]:
-        details = await info.context.loaders.contact_details.load(self.id)
-        return details.emails if details else []
+        return await info.context.loaders.contact_emails.load(self.id)
 
     @strawberry.field(description="Phone numbers (E.164), primary first. Reading them is audited.")
     async def phones(self, info: Info[Context, None]) -> list[str]:
-        details = await info.context.loaders.contact_details.load(self.id)
-        return details.phones if details else []
+        return await info.context.loaders.contact_phones.load(self.id)
 
     @strawberry.field(description="The organization, if you may see it.")
     async def organization(

@@ -11,10 +11,57 @@ from strawberry import relay
 from strawberry.types import Info
 
 from ogcrm.api.context import Context
+from ogcrm.api.types.access import Actor, User, actor
+from ogcrm.api.types.interaction import Interaction
+from ogcrm.api.types.task import Task
 from ogcrm.db import models
+from ogcrm.db.types import utcnow
 
 if TYPE_CHECKING:
     from ogcrm.api.types.contact import Contact
+
+
+@strawberry.type(description="A manual priority in force, instead of the rule score.")
+class PriorityOverride:
+    value: float
+    reason: str | None
+    until: dt.datetime | None = strawberry.field(description="Null: until cleared.")
+    by_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="Who set it.")
+    async def by(self, info: Info[Context, None]) -> Actor | None:
+        return await actor(info, self.by_pk)
+
+
+@strawberry.type(description="What one rule added to the score.")
+class ScoreContribution:
+    rule: str
+    weight: float
+    value: float = strawberry.field(
+        description="What the rule's logic gave (true counts 1); contribution = value x weight."
+    )
+    contribution: float
+
+
+@strawberry.type(description="The score as the last rescore stored it, and why.")
+class ScoreExplanation:
+    rule_set_id: relay.GlobalID | None
+    computed_at: dt.datetime | None
+    contributions: list[ScoreContribution] = strawberry.field(
+        description="The rules that added something, in the rule set's order."
+    )
+
+
+@strawberry.type(description="Figures for a list row, as the scoring rules see them.")
+class HeadlineFigures:
+    permits_90d: int
+    active_wells: int
+    oil_bbl_12m: float
+    gas_mcf_12m: float
+    production_trend: float | None = strawberry.field(
+        description="Last 6 months of production (BOE) against the 6 before, as a fraction: 0.25 is up a quarter; null without earlier production."
+    )
+
 
 # strawberry.enum marks the model's own class: fields are annotated with it directly
 strawberry.enum(models.OrganizationStatus, name="OrganizationStatus")
@@ -39,6 +86,72 @@ class Organization(relay.Node):
         description="The owning user; null for a prospect."
     )
     created_at: dt.datetime
+    score: float = strawberry.field(description="The rule score, before any override.")
+    scored_at: dt.datetime | None
+    owner_pk: strawberry.Private[int | None]
+    snapshot_pk: strawberry.Private[int | None]
+    override_row: strawberry.Private[
+        tuple[float | None, str | None, dt.datetime | None, int | None]
+    ]
+
+    @strawberry.field(description="The owning user (null for a prospect, or one you may not see).")
+    async def owner(self, info: Info[Context, None]) -> User | None:
+        if self.owner_pk is None:
+            return None
+        found = await info.context.loaders.user.load(self.owner_pk)
+        return User.from_row(*found) if found is not None else None
+
+    @strawberry.field(description="The manual priority, if one is in force.")
+    def override(self) -> PriorityOverride | None:
+        value, reason, until, by = self.override_row
+        if value is None or (until is not None and until <= utcnow()):
+            return None
+        return PriorityOverride(value=value, reason=reason, until=until, by_pk=by)
+
+    @strawberry.field(description="Why the score is what it is: each rule that added something.")
+    async def explanation(self, info: Info[Context, None]) -> ScoreExplanation | None:
+        if self.snapshot_pk is None:
+            return None
+        found = await info.context.loaders.explanation.load(self.snapshot_pk)
+        if found is None:
+            return None
+        return ScoreExplanation(
+            rule_set_id=relay.GlobalID("RuleSet", str(found.rule_set_id))
+            if found.rule_set_id is not None
+            else None,
+            computed_at=found.computed_at,
+            contributions=[
+                ScoreContribution(
+                    rule=p.rule, weight=p.weight, value=p.value, contribution=p.contribution
+                )
+                for p in found.parts
+            ],
+        )
+
+    @strawberry.field(description="The latest interaction you may see.")
+    async def last_interaction(self, info: Info[Context, None]) -> Interaction | None:
+        row = await info.context.loaders.last_interaction.load(self.id)
+        return Interaction.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Open tasks you may see, soonest due first.")
+    async def open_tasks(self, info: Info[Context, None]) -> list[Task]:
+        return [Task.from_row(t) for t in await info.context.loaders.open_tasks.load(self.id)]
+
+    @strawberry.field(description="When the soonest open task falls due.")
+    async def next_task_due(self, info: Info[Context, None]) -> dt.datetime | None:
+        tasks = await info.context.loaders.open_tasks.load(self.id)
+        return min((t.due_at for t in tasks if t.due_at is not None), default=None)
+
+    @strawberry.field(description="Permits, wells and production at a glance.")
+    async def headline(self, info: Info[Context, None]) -> HeadlineFigures:
+        f = await info.context.loaders.headline.load(self.id)
+        return HeadlineFigures(
+            permits_90d=int(f.get("permits_90d") or 0),
+            active_wells=int(f.get("active_wells") or 0),
+            oil_bbl_12m=float(f.get("oil_bbl_12m") or 0),
+            gas_mcf_12m=float(f.get("gas_mcf_12m") or 0),
+            production_trend=f.get("production_trend"),
+        )
 
     @classmethod
     def from_row(cls, row: models.Organization) -> Organization:
@@ -56,6 +169,16 @@ class Organization(relay.Node):
             if row.owner_id is not None
             else None,
             created_at=row.created_at,
+            score=row.ranking.score,
+            scored_at=row.ranking.scored_at,
+            owner_pk=row.owner_id,
+            snapshot_pk=row.ranking.snapshot_id,
+            override_row=(
+                row.override_priority,
+                row.override_reason,
+                row.override_expires_at,
+                row.override_by_id,
+            ),
         )
 
     @strawberry.field(description="The contacts of this organization you may see.")
@@ -76,6 +199,10 @@ class Organization(relay.Node):
         return [cls.from_row(row) if row is not None else None for row in rows]
 
 
-@strawberry.type(description="Organizations in priority order, highest first.")
+@strawberry.type(description="Organizations in the order asked for (priority by default).")
 class OrganizationConnection(relay.Connection[Organization]):
-    pass
+    count_query: strawberry.Private[Any] = None
+
+    @strawberry.field(description="How many match, all pages together (one COUNT when asked).")
+    async def total_count(self, info: Info[Context, None]) -> int:
+        return int(await info.context.read(self.count_query))

@@ -38,6 +38,7 @@ from ogcrm.db.models.crm import (
     Tag,
     Task,
     TaskStatus,
+    organization_tag,
 )
 from ogcrm.db.models.pipeline import (
     CellIssue,
@@ -113,5 +114,6 @@ __all__ = [
     "Team",
     "User",
     "Well",
+    "organization_tag",
     "team_membership",
 ]
