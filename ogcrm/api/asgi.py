@@ -10,4 +10,4 @@ from ogcrm.config import Settings
 
 def app_from_env() -> Starlette:
     """Build the app from ``OGCRM_*`` settings (uvicorn ``--factory``)."""
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(), freeze_after_start=True)

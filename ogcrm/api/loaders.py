@@ -55,6 +55,7 @@ class Loaders:
             self._explanations
         )
         self.headline: DataLoader[int, dict[str, Any]] = DataLoader(self._headlines)
+        self._per_org: dict[tuple[Any, ...], DataLoader[int, Any]] = {}
 
     async def _organizations(self, ids: Sequence[int]) -> list[Organization | None]:
         found = await self._ctx.read(
@@ -125,3 +126,20 @@ class Loaders:
         # keyed by organization: only reachable through one already read in scope
         found = await self._ctx.read(worklist.headline_figures, org_ids)
         return [found.get(i, {}) for i in org_ids]
+
+    def per_org(
+        self, fn: Callable[..., dict[int, Any]], *params: Any, scoped: bool = False
+    ) -> DataLoader[int, Any]:
+        """A loader of ``fn(session, [principal,] org_ids, *params)`` keyed by organization,
+        one per function and parameters (``first``, a filter) in this request: fifty
+        accounts asking for their last 10 wells are one statement."""
+        key = (fn, params, scoped)
+        if key not in self._per_org:
+
+            async def load(org_ids: Sequence[int]) -> list[Any]:
+                lead = (self._ctx.require_principal(),) if scoped else ()
+                found = await self._ctx.read(fn, *lead, org_ids, *params)
+                return [found.get(i, []) for i in org_ids]
+
+            self._per_org[key] = DataLoader(load)
+        return self._per_org[key]

@@ -33,6 +33,7 @@ PROTOCOL = "graphql-transport-ws"
 #: the rep's and manager's operations this module runs
 REP_OPERATIONS = {
     "MyWorkingList",
+    "AccountPage",
     "LogInteraction",
     "ReassignOrganization",
     "MyAccountsChanged",
@@ -269,6 +270,10 @@ def test_the_reps_day_list_call_priority_event_and_reassignment(server: Client, 
         {"rule": "gone quiet", "value": 1.0, "weight": 5.0, "contribution": 5.0}
     ]
 
+    page = server.op("AccountPage", rep, id=account["id"])["organization"]
+    assert page["identifiers"] == [{"agency": "rrc", "identifier": "900327"}]
+    assert page["scoreHistory"][0]["score"] == 5.0 and page["interactions"] == []
+
     rep_socket, other_socket = Socket(server.base, rep), Socket(server.base, other)
     try:
         rep_socket.subscribe("prio", "PriorityChanged", filter={"owner": {"is": "MINE"}})
@@ -312,7 +317,7 @@ def test_the_reps_day_list_call_priority_event_and_reassignment(server: Client, 
     finally:
         rep_socket.close()
         other_socket.close()
-    assert {"MyWorkingList", "LogInteraction", "ReassignOrganization"} <= server.ran
+    assert {"MyWorkingList", "AccountPage", "LogInteraction", "ReassignOrganization"} <= server.ran
 
 
 def _user_gid(server: Client, token: str) -> str:

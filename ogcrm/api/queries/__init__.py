@@ -20,6 +20,7 @@ from ogcrm.api.types.access import User
 from ogcrm.api.types.contact import Contact
 from ogcrm.api.types.dataset import Dataset
 from ogcrm.api.types.organization import Organization
+from ogcrm.api.types.regulatory import Permit, Well
 from ogcrm.api.types.rules import RuleSet
 from ogcrm.errors import InvalidInput
 
@@ -32,6 +33,8 @@ NODE_TYPES: dict[str, Any] = {
     "Dataset": Dataset,
     "RuleSet": RuleSet,
     "User": User,
+    "Well": Well,
+    "Permit": Permit,
 }
 
 

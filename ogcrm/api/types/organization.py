@@ -10,9 +10,21 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from ogcrm.accounts import account_page as page
 from ogcrm.api.context import Context
+from ogcrm.api.ids import gid
+from ogcrm.api.pagination import check_first
 from ogcrm.api.types.access import Actor, User, actor
 from ogcrm.api.types.interaction import Interaction
+from ogcrm.api.types.regulatory import (
+    AgencyIdentifier,
+    FieldChange,
+    MonthlyProduction,
+    Permit,
+    ScoreRecord,
+    TimelineEvent,
+    Well,
+)
 from ogcrm.api.types.task import Task
 from ogcrm.db import models
 from ogcrm.db.types import utcnow
@@ -152,6 +164,93 @@ class Organization(relay.Node):
             gas_mcf_12m=float(f.get("gas_mcf_12m") or 0),
             production_trend=f.get("production_trend"),
         )
+
+    # ----------------------------------------------------------- the account page
+
+    @strawberry.field(description="Government ids, per agency (RRC P-5, OCD OGRID...).")
+    async def identifiers(self, info: Info[Context, None]) -> list[AgencyIdentifier]:
+        rows = await info.context.loaders.per_org(page.identifiers_of).load(self.id)
+        return [
+            AgencyIdentifier(
+                agency=r.agency, identifier=r.identifier, dataset_id=gid("Dataset", r.dataset_id)
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="Tags, alphabetically.")
+    async def tags(self, info: Info[Context, None]) -> list[str]:
+        return list(await info.context.loaders.per_org(page.tags_of).load(self.id))
+
+    @strawberry.field(description="Interactions you may see, newest first.")
+    async def interactions(self, info: Info[Context, None], first: int = 20) -> list[Interaction]:
+        check_first(first, info.context.settings.max_page_size)
+        loader = info.context.loaders.per_org(page.interactions_of, first, scoped=True)
+        return [Interaction.from_row(r) for r in await loader.load(self.id)]
+
+    @strawberry.field(description="Tasks you may see (of one status, if given), soonest due first.")
+    async def tasks(
+        self, info: Info[Context, None], status: models.TaskStatus | None = None, first: int = 20
+    ) -> list[Task]:
+        check_first(first, info.context.settings.max_page_size)
+        loader = info.context.loaders.per_org(page.tasks_of, first, status, scoped=True)
+        return [Task.from_row(r) for r in await loader.load(self.id)]
+
+    @strawberry.field(description="Wells it operates (of one status, if given), newest spud first.")
+    async def wells(
+        self, info: Info[Context, None], status: str | None = None, first: int = 20
+    ) -> list[Well]:
+        check_first(first, info.context.settings.max_page_size)
+        loader = info.context.loaders.per_org(page.wells_of, first, status)
+        return [Well.from_row(r) for r in await loader.load(self.id)]
+
+    @strawberry.field(
+        description="Its permits (issued in the last `withinDays`, if given), newest first."
+    )
+    async def permits(
+        self, info: Info[Context, None], within_days: int | None = None, first: int = 20
+    ) -> list[Permit]:
+        check_first(first, info.context.settings.max_page_size)
+        loader = info.context.loaders.per_org(page.permits_of, first, within_days)
+        return [Permit.from_row(r) for r in await loader.load(self.id)]
+
+    @strawberry.field(
+        description="Monthly oil, gas and water over its wells, oldest first (a chart)."
+    )
+    async def production(
+        self, info: Info[Context, None], months: int = 24
+    ) -> list[MonthlyProduction]:
+        check_first(months, 240)
+        rows = await info.context.loaders.per_org(page.production_of, months).load(self.id)
+        return [
+            MonthlyProduction(month=m, oil_bbl=o, gas_mcf=g, water_bbl=w) for m, o, g, w in rows
+        ]
+
+    @strawberry.field(description="Its scores over time, newest first.")
+    async def score_history(self, info: Info[Context, None], first: int = 20) -> list[ScoreRecord]:
+        check_first(first, info.context.settings.max_page_size)
+        rows = await info.context.loaders.per_org(page.score_history_of, first).load(self.id)
+        return [
+            ScoreRecord(
+                computed_at=r.computed_at,
+                rule_set_id=gid("RuleSet", r.rule_set_id),
+                score=r.score,
+                priority=r.priority,
+                contributions=[float(c) for c in (r.contributions or [])],
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="Field-level history: who or which dataset changed what.")
+    async def changes(self, info: Info[Context, None], first: int = 20) -> list[FieldChange]:
+        check_first(first, info.context.settings.max_page_size)
+        rows = await info.context.loaders.per_org(page.changes_of, first).load(self.id)
+        return [FieldChange.from_row(r) for r in rows]
+
+    @strawberry.field(description="Its timeline: what merges meant for it, newest first.")
+    async def events(self, info: Info[Context, None], first: int = 20) -> list[TimelineEvent]:
+        check_first(first, info.context.settings.max_page_size)
+        rows = await info.context.loaders.per_org(page.events_of, first).load(self.id)
+        return [TimelineEvent.from_row(r) for r in rows]
 
     @classmethod
     def from_row(cls, row: models.Organization) -> Organization:
