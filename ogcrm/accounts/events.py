@@ -57,4 +57,4 @@ def owners_of(session: Session, organization_ids: list[int]) -> dict[int, int | 
     rows = session.execute(
         select(Organization.id, Organization.owner_id).where(Organization.id.in_(organization_ids))
     )
-    return dict(rows.tuples().all())
+    return {org_id: owner for org_id, owner in rows}

@@ -7,15 +7,26 @@ Every function takes the acting :class:`Principal`; reads are filtered by
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ogcrm.accounts.cleaning import organization_name
+from ogcrm.accounts.cleaning import Correction, clean_one, organization_name
 from ogcrm.accounts.events import account_event
 from ogcrm.auth import audit, policy
 from ogcrm.auth.principal import Principal
-from ogcrm.db.models import Action, Organization, OrganizationIdentifier, OrganizationScore, User
+from ogcrm.db.models import (
+    Action,
+    ChangeRecord,
+    Organization,
+    OrganizationIdentifier,
+    OrganizationScore,
+    OrganizationStatus,
+    Tag,
+    User,
+    organization_tag,
+)
 from ogcrm.errors import InvalidInput, NotFound, PermissionDenied
 from ogcrm.identifiers import IdentifierError, normalize_agency_identifier
 
@@ -51,6 +62,10 @@ def create_organization(
     """
     cleaned = organization_name(name)
     display, key = cleaned.display, cleaned.key
+    typed = {k: fields.pop(k) for k in list(fields) if k in EDITABLE}
+    values, corrections = clean_fields({k: v for k, v in typed.items() if v is not None})
+    fields.update({k: v for k, v in values.items() if v is not None})
+    corrections = [*cleaned.corrections, *corrections]
     if "owner_id" not in fields and principal.scope("organization", Action.WRITE).value == "own":
         fields["owner_id"] = principal.user_id
     org = Organization(name=display, normalized_name=key, **fields)
@@ -78,6 +93,7 @@ def create_organization(
         entity="organization",
         entity_id=org.id,
         name=display,
+        corrections=[c.as_dict() for c in corrections],
     )
     return org
 
@@ -139,3 +155,208 @@ def assign_organization(
             data={"before": previous, "after": owner_id},
         )
     return org
+
+
+#: Columns a person edits, each with the import field whose cleaners it runs through,
+#: so a typed value is stored in the form an import would store (``Texas`` -> ``TX``).
+EDITABLE = {
+    "street": "operator_street",
+    "city": "operator_city",
+    "state": "operator_state",
+    "postal_code": "operator_zip",
+    "phone": "operator_phone",
+    "website": "operator_website",
+}
+_LABELS = {"postal_code": "postalCode"}
+
+
+def clean_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], list[Correction]]:
+    """Typed organization fields through the import cleaners; ``None`` (or blank)
+    clears a field. A value the cleaners refuse is an error naming the field."""
+    out: dict[str, Any] = {}
+    corrections: list[Correction] = []
+    for name, value in fields.items():
+        if name not in EDITABLE:
+            raise InvalidInput(f"{name} is not an editable field", field=name)
+        label = _LABELS.get(name, name)
+        if value is None or not str(value).strip():
+            out[name] = None
+            continue
+        cleaned, fixed = clean_one(EDITABLE[name], str(value), label=label)
+        if cleaned is None:
+            raise InvalidInput(f"{label}: {value!r} is not usable", field=label)
+        out[name] = cleaned
+        corrections.extend(
+            Correction(label, c.original, c.corrected, c.cleaner, c.message) for c in fixed
+        )
+    return out, corrections
+
+
+def _person_changed(
+    session: Session, principal: Principal, org_id: int, field: str, before: Any, after: Any
+) -> None:
+    """A person's edit, field by field: what an import then never overwrites."""
+    if before == after or principal.user_id is None:
+        return
+    session.add(
+        ChangeRecord(
+            user_id=principal.user_id,
+            entity="organization",
+            entity_id=org_id,
+            field=field,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def update_organization(
+    session: Session,
+    principal: Principal,
+    org_id: int,
+    *,
+    name: str | None = None,
+    status: OrganizationStatus | None = None,
+    aliases: Sequence[str] | None = None,
+    identifiers: dict[str, str] | None = None,
+    **fields: Any,
+) -> tuple[Organization, list[Correction]]:
+    """Change the given fields of an account the principal may write, through the same
+    cleaners as an import; each change is recorded as the person's. ``identifiers``
+    adds (or moves to this account) ``{agency: identifier}``; ``aliases`` replaces the
+    list. Returns the account and the corrections the cleaners made."""
+    org = get_organization(session, principal, org_id)
+    policy.authorize_write(session, principal, "organization", org)
+    values, corrections = clean_fields(fields)
+    if name is not None:
+        cleaned = organization_name(name)
+        corrections.extend(cleaned.corrections)
+        values["name"], values["normalized_name"] = cleaned.display, cleaned.key
+    if status is not None:
+        values["status"] = status
+    if aliases is not None:
+        clean_aliases: list[str] = []
+        for i, alias in enumerate(aliases):
+            text = " ".join(alias.split())
+            if not text:
+                raise InvalidInput(f"aliases[{i}] is empty", field="aliases")
+            if text.upper() not in (a.upper() for a in clean_aliases):
+                clean_aliases.append(text)
+        values["aliases"] = clean_aliases
+    changed: list[str] = []
+    for column, after in values.items():
+        before = getattr(org, column)
+        if before != after:
+            _person_changed(session, principal, org.id, column, _plain(before), _plain(after))
+            setattr(org, column, after)
+            changed.append(column)
+    for agency, ident in (identifiers or {}).items():
+        try:
+            agency_key, ident_key = normalize_agency_identifier(agency, ident)
+        except IdentifierError as exc:
+            raise InvalidInput(str(exc), field="identifiers") from None
+        taken = session.scalar(
+            select(OrganizationIdentifier).where(
+                OrganizationIdentifier.agency == agency_key,
+                OrganizationIdentifier.identifier == ident_key,
+            )
+        )
+        if taken is not None and taken.organization_id != org.id:
+            raise InvalidInput(
+                f"{agency_key} {ident_key} belongs to another organization", field="identifiers"
+            )
+        if taken is None:
+            session.add(
+                OrganizationIdentifier(
+                    organization_id=org.id, agency=agency_key, identifier=ident_key
+                )
+            )
+            _person_changed(session, principal, org.id, f"identifier:{agency_key}", None, ident_key)
+            changed.append(f"identifier:{agency_key}")
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        "organization.update",
+        entity="organization",
+        entity_id=org.id,
+        fields=changed,
+        corrections=[c.as_dict() for c in corrections],
+    )
+    if changed:
+        account_event(
+            session,
+            org.id,
+            "details_edited",
+            "edited: " + ", ".join(changed),
+            user_id=principal.user_id,
+            owner_id=org.owner_id,
+            data={"fields": changed},
+        )
+    return org, corrections
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, OrganizationStatus) else value
+
+
+def set_tags(
+    session: Session,
+    principal: Principal,
+    org_id: int,
+    *,
+    add: Sequence[str] = (),
+    remove: Sequence[str] = (),
+) -> list[str]:
+    """Tag and untag an account (tags are created on first use, lower case); returns
+    its tags after the change."""
+    org = get_organization(session, principal, org_id)
+    policy.authorize_write(session, principal, "organization", org)
+
+    def norm(names: Sequence[str], label: str) -> list[str]:
+        out = []
+        for i, raw in enumerate(names):
+            tag = " ".join(raw.split()).lower()
+            if not tag or len(tag) > 64:
+                raise InvalidInput(f"{label}[{i}] must be 1 to 64 characters", field=label)
+            out.append(tag)
+        return out
+
+    adding, removing = norm(add, "add"), norm(remove, "remove")
+    before = sorted(
+        session.scalars(
+            select(Tag.name)
+            .join(organization_tag, organization_tag.c.tag_id == Tag.id)
+            .where(organization_tag.c.organization_id == org.id)
+        )
+    )
+    for tag in adding:
+        if tag in before:
+            continue
+        tag_id = session.scalar(select(Tag.id).where(Tag.name == tag))
+        if tag_id is None:
+            row = Tag(name=tag)
+            session.add(row)
+            session.flush()
+            tag_id = row.id
+        session.execute(organization_tag.insert().values(organization_id=org.id, tag_id=tag_id))
+    if removing:
+        session.execute(
+            organization_tag.delete().where(
+                organization_tag.c.organization_id == org.id,
+                organization_tag.c.tag_id.in_(select(Tag.id).where(Tag.name.in_(removing))),
+            )
+        )
+    after = sorted((set(before) | set(adding)) - set(removing))
+    _person_changed(session, principal, org.id, "tags", before, after)
+    if before != after:
+        audit.record(
+            session,
+            principal,
+            "organization.tag",
+            entity="organization",
+            entity_id=org.id,
+            before=before,
+            after=after,
+        )
+    return after

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -17,6 +17,7 @@ from ogcrm.api.types.contact import Contact
 from ogcrm.api.types.interaction import Interaction
 from ogcrm.api.types.organization import Organization
 from ogcrm.db import models
+from ogcrm.errors import InvalidInput
 
 OrganizationResult = Annotated[Organization | UserErrors, strawberry.union("OrganizationResult")]
 ContactResult = Annotated[Contact | UserErrors, strawberry.union("ContactResult")]
@@ -38,6 +39,54 @@ class CreateOrganizationInput:
     city: str | None = None
     phone: str | None = None
     website: str | None = None
+
+
+@strawberry.input(
+    description="Only the fields given change (null clears one); values go through the "
+    "import's cleaners, and each change is recorded as yours, which an import never "
+    "overwrites."
+)
+class UpdateOrganizationInput:
+    name: str | None = strawberry.UNSET
+    status: models.OrganizationStatus | None = strawberry.UNSET
+    street: str | None = strawberry.UNSET
+    city: str | None = strawberry.UNSET
+    state: str | None = strawberry.UNSET
+    postal_code: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    aliases: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces the stored list."
+    )
+    identifiers: list[IdentifierInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Added to the account (per agency)."
+    )
+
+
+@strawberry.input
+class IdentifierInput:
+    agency: str
+    identifier: str
+
+
+@strawberry.type(description="What a cleaner changed in a value you typed.")
+class FieldCorrection:
+    field: str
+    original: str
+    corrected: str | None
+    cleaner: str
+    message: str
+
+
+@strawberry.type
+class UpdateOrganizationPayload:
+    organization: Organization
+    corrections: list[FieldCorrection]
+
+
+UpdateOrganizationResult = Annotated[
+    UpdateOrganizationPayload | UserErrors, strawberry.union("UpdateOrganizationResult")
+]
 
 
 @strawberry.input
@@ -91,6 +140,70 @@ class CrmMutations:
                 phone=input.phone,
                 website=input.website,
             )
+            return Organization.from_row(row)
+
+        return await guarded(ctx, _call)
+
+    @strawberry.mutation(description="Change an account's details, cleaned as an import would.")
+    async def update_organization(
+        self, info: Info[Context, None], id: relay.GlobalID, input: UpdateOrganizationInput
+    ) -> UpdateOrganizationResult:
+        ctx = info.context
+        simple = ("street", "city", "state", "postal_code", "phone", "website")
+        fields = {k: getattr(input, k) for k in simple if _given(getattr(input, k))}
+
+        async def _call() -> UpdateOrganizationPayload:
+            if _given(input.name) and input.name is None:
+                raise InvalidInput("name cannot be cleared", field="name")
+            row, corrections = await ctx.write(
+                organizations.update_organization,
+                ctx.require_principal(),
+                local_id(id, "Organization"),
+                name=input.name if _given(input.name) else None,
+                status=input.status if _given(input.status) else None,
+                aliases=input.aliases
+                if _given(input.aliases) and input.aliases is not None
+                else None,
+                identifiers={i.agency: i.identifier for i in input.identifiers}
+                if _given(input.identifiers) and input.identifiers
+                else None,
+                **fields,
+            )
+            return UpdateOrganizationPayload(
+                organization=Organization.from_row(row),
+                corrections=[
+                    FieldCorrection(
+                        field=c.field,
+                        original=c.original,
+                        corrected=None if c.corrected is None else str(c.corrected),
+                        cleaner=c.cleaner,
+                        message=c.message,
+                    )
+                    for c in corrections
+                ],
+            )
+
+        return await guarded(ctx, _call)
+
+    @strawberry.mutation(description="Add and remove tags of an account; returns it.")
+    async def tag_organization(
+        self,
+        info: Info[Context, None],
+        id: relay.GlobalID,
+        add: list[str] | None = None,
+        remove: list[str] | None = None,
+    ) -> OrganizationResult:
+        ctx = info.context
+        org_id = local_id(id, "Organization")
+
+        async def _call() -> Organization:
+            def tag_and_reload(session: Any, principal: Any) -> Any:
+                organizations.set_tags(
+                    session, principal, org_id, add=add or (), remove=remove or ()
+                )
+                return organizations.get_organization(session, principal, org_id)
+
+            row = await ctx.write(tag_and_reload, ctx.require_principal())
             return Organization.from_row(row)
 
         return await guarded(ctx, _call)

@@ -90,10 +90,13 @@ class Organization(relay.Node):
     priority: float = strawberry.field(
         description="Effective priority: a manual override in force, else the rule score."
     )
-    state: str | None
+    street: str | None
     city: str | None
+    state: str | None
+    postal_code: str | None
     phone: str | None
     website: str | None
+    aliases: list[str] = strawberry.field(description="Other names it goes by.")
     owner_id: relay.GlobalID | None = strawberry.field(
         description="The owning user; null for a prospect."
     )
@@ -260,10 +263,13 @@ class Organization(relay.Node):
             normalized_name=row.normalized_name,
             status=row.status,
             priority=row.priority,
-            state=row.state,
+            street=row.street,
             city=row.city,
+            state=row.state,
+            postal_code=row.postal_code,
             phone=row.phone,
             website=row.website,
+            aliases=list(row.aliases or []),
             owner_id=relay.GlobalID("User", str(row.owner_id))
             if row.owner_id is not None
             else None,
