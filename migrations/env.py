@@ -33,8 +33,17 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+def _include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Indexes named ``ix_pg_*`` exist on PostgreSQL only (made by revisions, not
+    declared by the models): autogenerate must not propose dropping them."""
+    return not (type_ == "index" and reflected and (name or "").startswith("ix_pg_"))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
+        include_object=_include_object,
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
