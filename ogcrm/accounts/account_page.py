@@ -35,7 +35,7 @@ from ogcrm.db.models import (
     Well,
     organization_tag,
 )
-from ogcrm.db.types import utcnow
+from ogcrm.db.types import in_values, utcnow
 
 
 def _newest_per_org(
@@ -51,7 +51,7 @@ def _newest_per_org(
     ranked: Select[Any] = select(
         model.id.label("id"),
         func.row_number().over(partition_by=org_column, order_by=list(order)).label("n"),
-    ).where(org_column.in_(list(org_ids)), *where)
+    ).where(in_values(session, org_column, org_ids), *where)
     if scoped is not None:
         ranked = policy.readable(ranked, scoped[0], scoped[1])
     top = ranked.subquery()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from ogcrm.accounts.cleaning import Correction, clean_field_values
 from ogcrm.auth import audit, policy
 from ogcrm.auth.principal import Principal
 from ogcrm.db.models import ChangeRecord, Contact, ContactEmail, ContactPhone
+from ogcrm.db.types import in_values
 from ogcrm.errors import InvalidInput
 
 
@@ -68,15 +70,19 @@ def get_contact(session: Session, principal: Principal, contact_id: int) -> Cont
 
 def contacts_by_organization(
     session: Session, principal: Principal, org_ids: Sequence[int]
-) -> dict[int, list[Contact]]:
-    """Readable contacts of each organization (for the nested field's DataLoader)."""
+) -> dict[int, list[Any]]:
+    """Readable contacts of each organization (for the nested field's DataLoader): rows
+    of id, organization_id, full_name and title, not ORM objects (a list page reads
+    150 of them; building entities cost ~5 ms of it)."""
     stmt = policy.readable(
-        select(Contact).where(Contact.organization_id.in_(org_ids)).order_by(Contact.id),
+        select(Contact.id, Contact.organization_id, Contact.full_name, Contact.title)
+        .where(in_values(session, Contact.organization_id, org_ids))
+        .order_by(Contact.id),
         "contact",
         principal,
     )
-    grouped: dict[int, list[Contact]] = defaultdict(list)
-    for contact in session.scalars(stmt):
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for contact in session.execute(stmt):
         grouped[contact.organization_id].append(contact)
     return grouped
 
@@ -101,7 +107,7 @@ def contact_details(
         stmt = (
             select(Contact.id, getattr(model, kind.attr))
             .outerjoin(model, model.contact_id == Contact.id)
-            .where(Contact.id.in_(list(contact_ids)))
+            .where(in_values(session, Contact.id, contact_ids))
             .order_by(Contact.id, model.is_primary.desc(), model.id)
         )
         for cid, value in session.execute(policy.readable(stmt, "contact", principal)):

@@ -27,6 +27,7 @@ from ogcrm.db.models import (
     User,
     organization_tag,
 )
+from ogcrm.db.types import in_values
 from ogcrm.errors import InvalidInput, NotFound, PermissionDenied
 from ogcrm.identifiers import IdentifierError, normalize_agency_identifier
 
@@ -40,7 +41,9 @@ def organizations_by_ids(
 ) -> dict[int, Organization]:
     """The readable ones among ``ids`` (for DataLoaders), keyed by id."""
     stmt = policy.readable(
-        select(Organization).where(Organization.id.in_(ids)), "organization", principal
+        select(Organization).where(in_values(session, Organization.id, ids)),
+        "organization",
+        principal,
     )
     return {org.id: org for org in session.scalars(stmt)}
 

@@ -36,7 +36,7 @@ from ogcrm.db.models import (
     Well,
     organization_tag,
 )
-from ogcrm.db.types import utcnow
+from ogcrm.db.types import in_values, utcnow
 from ogcrm.errors import InvalidInput
 from ogcrm.scoring.features import features_select
 
@@ -280,7 +280,7 @@ def last_interactions(
                 order_by=(Interaction.occurred_at.desc(), Interaction.id.desc()),
             )
             .label("n"),
-        ).where(Interaction.organization_id.in_(list(org_ids))),
+        ).where(in_values(session, Interaction.organization_id, org_ids)),
         "interaction",
         principal,
     ).subquery()
@@ -294,7 +294,7 @@ def open_tasks(
     """Each organization's open tasks the principal may read, soonest due first."""
     stmt = policy.readable(
         select(Task)
-        .where(Task.organization_id.in_(list(org_ids)), Task.status == TaskStatus.OPEN)
+        .where(in_values(session, Task.organization_id, org_ids), Task.status == TaskStatus.OPEN)
         .order_by(Task.due_at.is_(None), Task.due_at, Task.id),
         "task",
         principal,
@@ -338,7 +338,7 @@ def explanations(session: Session, snapshot_ids: Sequence[int]) -> dict[int, Sto
             Rule.weight,
         )
         .outerjoin(Rule, and_(Rule.rule_set_id == ScoreSnapshot.rule_set_id, Rule.enabled))
-        .where(ScoreSnapshot.id.in_(list(snapshot_ids)))
+        .where(in_values(session, ScoreSnapshot.id, snapshot_ids))
         .order_by(ScoreSnapshot.id, Rule.position)
     )
     out: dict[int, StoredExplanation] = {}

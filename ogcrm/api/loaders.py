@@ -12,7 +12,7 @@ from ogcrm.accounts import contacts, organizations, worklist
 from ogcrm.auth import users
 from ogcrm.auth.principal import Principal
 from ogcrm.datasets import queries as dataset_queries
-from ogcrm.db.models import Contact, Dataset, Interaction, Organization, Rule, Task, User
+from ogcrm.db.models import Dataset, Interaction, Organization, Rule, Task, User
 from ogcrm.scoring import rule_sets
 
 T = TypeVar("T")
@@ -35,7 +35,7 @@ class Loaders:
     def __init__(self, ctx: Request) -> None:
         self._ctx = ctx
         self.organization: DataLoader[int, Organization | None] = DataLoader(self._organizations)
-        self.contacts_of: DataLoader[int, list[Contact]] = DataLoader(self._contacts_of)
+        self.contacts_of: DataLoader[int, list[Any]] = DataLoader(self._contacts_of)
         self.contact_emails: DataLoader[int, list[str]] = DataLoader(
             lambda ids: self._contact_points(ids, "emails")
         )
@@ -63,7 +63,7 @@ class Loaders:
         )
         return [found.get(i) for i in ids]
 
-    async def _contacts_of(self, org_ids: Sequence[int]) -> list[list[Contact]]:
+    async def _contacts_of(self, org_ids: Sequence[int]) -> list[list[Any]]:
         found = await self._ctx.read(
             contacts.contacts_by_organization, self._ctx.require_principal(), org_ids
         )

@@ -12,6 +12,7 @@ from ogcrm.auth import audit, policy
 from ogcrm.auth.passwords import check_password_policy, hash_password
 from ogcrm.auth.principal import Principal, system_principal
 from ogcrm.db.models import Action, Role, RolePermission, Scope, Team, User, team_membership
+from ogcrm.db.types import in_values
 from ogcrm.errors import InvalidInput, NotFound
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -246,7 +247,7 @@ def users_with_roles(
     role's name."""
     stmt = select(User, Role.name).join(Role, Role.id == User.role_id).order_by(User.id)
     if user_ids is not None:
-        stmt = stmt.where(User.id.in_(list(user_ids)))
+        stmt = stmt.where(in_values(session, User.id, user_ids))
     return [(u, name) for u, name in session.execute(policy.readable(stmt, "user", principal))]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -24,14 +24,23 @@ class Contact(relay.Node):
     organization_id: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: models.Contact) -> Contact:
+    def from_row(cls, row: Any) -> Contact:
+        """From a contact, or a row of its id, organization_id, full_name and title."""
         return cls(
             id=row.id, full_name=row.full_name, title=row.title, organization_id=row.organization_id
         )
 
+    #: E-mails loaded with the contact when the query asked for them (a list page).
+    prefetched_emails: strawberry.Private[list[str] | None] = None
+
     @strawberry.field(description="E-mail addresses, primary first. Reading them is audited.")
-    async def emails(self, info: Info[Context, None]) -> list[str]:
-        return await info.context.loaders.contact_emails.load(self.id)
+    def emails(self, info: Info[Context, None]) -> list[str]:
+        # a plain resolver: prefetched, it costs no coroutine per contact (150 on a
+        # page); otherwise the loader's future, which GraphQL awaits
+        if self.prefetched_emails is not None:
+            return self.prefetched_emails
+        pending: Awaitable[list[str]] = info.context.loaders.contact_emails.load(self.id)
+        return pending  # type: ignore[return-value]
 
     @strawberry.field(description="Phone numbers (E.164), primary first. Reading them is audited.")
     async def phones(self, info: Info[Context, None]) -> list[str]:

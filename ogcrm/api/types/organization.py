@@ -33,6 +33,15 @@ if TYPE_CHECKING:
     from ogcrm.api.types.contact import Contact
 
 
+def _asks_for(info: Info[Context, None], name: str) -> bool:
+    """Whether the field being resolved selects ``name`` directly."""
+    return any(
+        getattr(sub, "name", None) == name
+        for selected in info.selected_fields
+        for sub in selected.selections
+    )
+
+
 @strawberry.type(description="A manual priority in force, instead of the rule score.")
 class PriorityOverride:
     value: float
@@ -293,7 +302,12 @@ class Organization(relay.Node):
         from ogcrm.api.types.contact import Contact
 
         rows = await info.context.loaders.contacts_of.load(self.id)
-        return [Contact.from_row(row) for row in rows]
+        contacts = [Contact.from_row(row) for row in rows]
+        if rows and _asks_for(info, "emails"):  # one batched load per account, not contact
+            found = await info.context.loaders.contact_emails.load_many([r.id for r in rows])
+            for contact, emails in zip(contacts, found, strict=True):
+                contact.prefetched_emails = emails
+        return contacts
 
     @classmethod
     async def resolve_nodes(

@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from ogcrm.datasets.matching import load_matcher
@@ -43,7 +42,7 @@ from ogcrm.db.models import (
     Source,
     Well,
 )
-from ogcrm.db.types import utcnow
+from ogcrm.db.types import in_values, utcnow
 from ogcrm.pipeline.matching import OrgName, Verdict
 
 
@@ -115,10 +114,7 @@ class Merger:
     def _in(self, column: Any, values: Iterable[Any]) -> Any:
         """``column IN values``; on PostgreSQL one array parameter (``= ANY``) instead of
         thousands of placeholders the driver would have to parse."""
-        items = list(values)
-        if self.session.get_bind().dialect.name == "postgresql":
-            return column == any_(bindparam(None, items, type_=ARRAY(column.type)))
-        return column.in_(items)
+        return in_values(self.session, column, values)
 
     # ------------------------------------------------------------------ provenance
 

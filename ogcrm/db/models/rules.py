@@ -112,7 +112,7 @@ class OrganizationScore(Base):
     """
 
     __tablename__ = "organization_score"
-    __table_args__ = (Index("ix_organization_score_priority", "priority", "organization_id"),)
+    # ix_organization_score_priority: declared after the class (it names its columns)
 
     organization_id: Mapped[int] = mapped_column(
         BigIntPK, ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True
@@ -122,3 +122,13 @@ class OrganizationScore(Base):
     rule_set_id: Mapped[int | None] = mapped_column(BigInteger)
     snapshot_id: Mapped[int | None] = mapped_column(BigInteger)
     scored_at: Mapped[dt.datetime | None]
+
+
+#: In the list's own order (priority high to low, then id low to high): a page is the
+#: index's first rows. An index on (priority, id) serves only an all-descending order, so
+#: ties (every unscored account) were sorted on each request (47 ms at 100,000).
+Index(
+    "ix_organization_score_priority",
+    OrganizationScore.priority.desc(),
+    OrganizationScore.organization_id,
+)
