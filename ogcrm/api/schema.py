@@ -13,7 +13,9 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    ValidationCache,
 )
 from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
@@ -30,6 +32,8 @@ from ogcrm.errors import DomainError
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
+#: Distinct documents kept parsed and validated (bounded: unique texts cannot grow memory).
+QUERY_CACHE_SIZE = 256
 
 
 def should_mask_error(error: GraphQLError) -> bool:
@@ -68,6 +72,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(AddValidationRules, rules),
+        # after the limiters (they set the parse options and rules the caches key on):
+        # a front end sends the same few documents all day, parsed and validated once
+        partial(ParserCache, maxsize=QUERY_CACHE_SIZE),
+        partial(ValidationCache, maxsize=QUERY_CACHE_SIZE),
     ]
     if not settings.debug:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask_error))

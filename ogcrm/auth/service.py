@@ -228,10 +228,15 @@ def authenticate(
             token issued before the user's tokens were revoked.
     """
     claims = decode_access_token(settings.secret_key, token)
+    # columns, not entities: this runs on every request, one row per grant
     rows = session.execute(
         select(
-            User,
-            AuthSession,
+            User.id,
+            User.email,
+            User.is_active,
+            User.token_version,
+            AuthSession.id,
+            AuthSession.revoked_at,
             Role.name,
             RolePermission.entity,
             RolePermission.action,
@@ -246,23 +251,23 @@ def authenticate(
         raise AuthenticationFailed(
             "invalid access token: unknown session", reason="unknown_session"
         )
-    user, auth_session, role_name = rows[0][0], rows[0][1], rows[0][2]
-    if auth_session.revoked_at is not None:
+    user_id, email, is_active, token_version, session_id, revoked_at, role_name = rows[0][:7]
+    if revoked_at is not None:
         raise AuthenticationFailed("access token revoked (signed out)", reason="revoked")
-    if not user.is_active:
+    if not is_active:
         raise AuthenticationFailed("account disabled", reason="inactive")
-    if claims.token_version != user.token_version:
+    if claims.token_version != token_version:
         raise AuthenticationFailed("access token revoked", reason="token_version")
     grants = {
         (entity, Action(action)): Scope(scope)
-        for _, _, _, entity, action, scope in rows
+        for *_, entity, action, scope in rows
         if entity is not None
     }
     return Principal(
-        user_id=user.id,
+        user_id=user_id,
         role=role_name,
         grants=grants,
-        session_id=auth_session.id,
+        session_id=session_id,
         client_addr=client_addr,
-        email=user.email,
+        email=email,
     )
