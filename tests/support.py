@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +232,65 @@ class PostgresWireCounter:
             for sock in (client, server):
                 with contextlib.suppress(OSError):
                     sock.close()
+
+
+@contextlib.contextmanager
+def serving(database_url: str, data_dir: Path, instance_name: str, **extra: str) -> Iterator[str]:
+    """A real `ogcrm serve` on a free port (and, with Redis, a real `ogcrm worker`
+    beside it, as in production); yields its base URL and stops both after."""
+    import os
+    import signal
+
+    from tests.conftest import TEST_REDIS_URL, TEST_SECRET_KEY
+
+    port = free_port()
+    env = subprocess_env(
+        OGCRM_DATABASE_URL=database_url,
+        OGCRM_DATA_DIR=str(data_dir),
+        OGCRM_REDIS_URL=TEST_REDIS_URL,
+        OGCRM_SECRET_KEY=TEST_SECRET_KEY,
+        OGCRM_INSTANCE_NAME=instance_name,
+        **extra,
+    )
+    proc = subprocess.Popen(
+        ogcrm_command("serve", "--port", str(port)),
+        env=env,
+        cwd=data_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    worker = spawn_worker(env) if TEST_REDIS_URL else None  # PostgreSQL + Redis: a real one
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def request_statements(engine: Any) -> Iterator[list[str]]:
+    """The statements the driver runs for in-process requests while the block runs
+    (threads named "AnyIO worker thread": the embedded app's reconciler and job threads
+    may query meanwhile)."""
+    import threading
+
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if threading.current_thread().name.startswith("AnyIO worker thread"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)

@@ -3,16 +3,14 @@ wells, permits, production, score history, field history and timeline."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from ogcrm.db.session import Database
 from ogcrm.scoring.overrides import set_override
 from tests.api.test_worklist import world  # noqa: F401  (the fixture)
-from tests.support import global_id, gql, token_for
+from tests.support import global_id, gql, request_statements, token_for
 
 PAGE = (
     Path(__file__).resolve().parents[2] / "graphql" / "operations" / "AccountPage.graphql"
@@ -58,17 +56,8 @@ def test_a_list_of_account_pages_costs_the_same_statements_as_one(
       tasks { title } identifiers { agency } } } } }"""
 
     def count(first: int) -> int:
-        seen: list[str] = []
-
-        def capture(conn, cursor, statement, *args):
-            if threading.current_thread().name.startswith("AnyIO worker thread"):
-                seen.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", capture)
-        try:
+        with request_statements(db.engine) as seen:
             result = gql(client, query, token=token, first=first)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", capture)
         assert len(result["data"]["organizations"]["edges"]) == first
         return len(seen)
 

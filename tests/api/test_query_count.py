@@ -8,12 +8,11 @@ the driver executes them.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from ogcrm.accounts.contacts import create_contact
@@ -26,7 +25,7 @@ from ogcrm.db.session import Database
 from ogcrm.db.types import utcnow
 from ogcrm.rules.ruleset import parse
 from ogcrm.scoring.rule_sets import activate, save_rule_set
-from tests.support import PostgresWireCounter, gql, login
+from tests.support import PostgresWireCounter, gql, login, request_statements
 
 CONTACTS = """
 query($first: Int!) { organizations(first: $first) {
@@ -110,17 +109,8 @@ class TestSQLite:
         return login(client, rep)["accessToken"]
 
     def _count(self, db: Database, client: TestClient, token: str, query: str, first: int) -> int:
-        seen: list[str] = []
-
-        def capture(conn, cursor, statement, *args):
-            if threading.current_thread().name.startswith("AnyIO worker thread"):
-                seen.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", capture)
-        try:
+        with request_statements(db.engine) as seen:
             result = gql(client, query, token=token, first=first)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", capture)
         field = "organizations" if query is CONTACTS else "prioritizedOrganizations"
         _check_page(result, field, first)
         return len(seen)

@@ -7,9 +7,6 @@ reported; validate, preview, save and activate a rule set; pin a priority."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +17,8 @@ import pytest
 from ogcrm.accounts.organizations import create_organization
 from ogcrm.auth.principal import system_principal
 from ogcrm.db.session import Database
-from tests.conftest import TEST_REDIS_URL, TEST_SECRET_KEY, AppUser
-from tests.support import free_port, ogcrm_command, spawn_worker, subprocess_env, wait_for_http
+from tests.conftest import AppUser
+from tests.support import serving
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations"
 #: the operations this flow runs (the rep's run in test_server.py); together: all of them
@@ -115,34 +112,8 @@ def people(users) -> dict[str, AppUser]:
 def server(database_url: str, db: Database, settings, tmp_path: Path) -> Iterator[Client]:
     with db.unit_of_work() as session:  # a stored company the file's APACHE resembles
         create_organization(session, system_principal("test"), name="Apache Corporation of Texas")
-    port = free_port()
-    env = subprocess_env(
-        OGCRM_DATABASE_URL=database_url,
-        OGCRM_DATA_DIR=str(tmp_path),
-        OGCRM_REDIS_URL=TEST_REDIS_URL,
-        OGCRM_SECRET_KEY=TEST_SECRET_KEY,
-        OGCRM_INSTANCE_NAME=settings.instance_name,
-    )
-    proc = subprocess.Popen(
-        ogcrm_command("serve", "--port", str(port)),
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    worker = spawn_worker(env) if TEST_REDIS_URL else None  # PostgreSQL + Redis: a real one
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", proc)
-        yield Client(f"http://127.0.0.1:{port}")
-    finally:
-        if worker is not None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=30)
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with serving(database_url, tmp_path, settings.instance_name) as base:
+        yield Client(base)
 
 
 def test_the_analyst_and_admin_flow_over_a_real_server(

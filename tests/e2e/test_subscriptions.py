@@ -7,9 +7,6 @@ revoked token's stream ends; a socket without connection_init is closed."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +22,9 @@ from ogcrm.auth.principal import system_principal
 from ogcrm.db.session import Database
 from ogcrm.rules.ruleset import parse
 from ogcrm.scoring.rule_sets import activate, save_rule_set
-from tests.conftest import TEST_REDIS_URL, TEST_SECRET_KEY, AppUser
+from tests.conftest import AppUser
 from tests.e2e.test_analyst_flow import OPERATIONS, TX_PERMITS, Client
-from tests.support import free_port, ogcrm_command, spawn_worker, subprocess_env, wait_for_http
+from tests.support import serving
 
 PROTOCOL = "graphql-transport-ws"
 #: the rep's and manager's operations this module runs
@@ -137,35 +134,10 @@ def server(database_url: str, db: Database, settings, tmp_path: Path, people) ->
         create_organization(session, system, name="Quiet Other LLC", owner_id=people["other"].id)
         rule_set = save_rule_set(session, system, parse(RULES))
         activate(session, system, rule_set.id)
-    port = free_port()
-    env = subprocess_env(
-        OGCRM_DATABASE_URL=database_url,
-        OGCRM_DATA_DIR=str(tmp_path),
-        OGCRM_REDIS_URL=TEST_REDIS_URL,
-        OGCRM_SECRET_KEY=TEST_SECRET_KEY,
-        OGCRM_INSTANCE_NAME=settings.instance_name,
-        OGCRM_SUBSCRIPTION_RECHECK="1",
-    )
-    proc = subprocess.Popen(
-        ogcrm_command("serve", "--port", str(port)),
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    worker = spawn_worker(env) if TEST_REDIS_URL else None  # PostgreSQL + Redis: a real one
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", proc)
-        yield Client(f"http://127.0.0.1:{port}")
-    finally:
-        if worker is not None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=30)
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with serving(
+        database_url, tmp_path, settings.instance_name, OGCRM_SUBSCRIPTION_RECHECK="1"
+    ) as base:
+        yield Client(base)
 
 
 def _resting(data: dict) -> bool:
