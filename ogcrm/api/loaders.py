@@ -12,7 +12,7 @@ from ogcrm.accounts import contacts, organizations, worklist
 from ogcrm.auth import users
 from ogcrm.auth.principal import Principal
 from ogcrm.datasets import queries as dataset_queries
-from ogcrm.db.models import Dataset, Interaction, Organization, Rule, Task, User
+from ogcrm.db.models import Dataset, Interaction, Organization, Rule, Task
 from ogcrm.scoring import rule_sets
 
 T = TypeVar("T")
@@ -46,7 +46,7 @@ class Loaders:
         self.source_name: DataLoader[int, str | None] = DataLoader(self._source_names)
         self.user_name: DataLoader[int, str | None] = DataLoader(self._user_names)
         self.rules_of: DataLoader[int, list[Rule]] = DataLoader(self._rules_of)
-        self.user: DataLoader[int, tuple[User, str] | None] = DataLoader(self._users)
+        self.user: DataLoader[int, tuple[Any, str] | None] = DataLoader(self._users)
         self.last_interaction: DataLoader[int, Interaction | None] = DataLoader(
             self._last_interactions
         )
@@ -100,7 +100,7 @@ class Loaders:
         found = await self._ctx.read(rule_sets.rules_by_set, rule_set_ids)
         return [found.get(i, []) for i in rule_set_ids]
 
-    async def _users(self, ids: Sequence[int]) -> list[tuple[User, str] | None]:
+    async def _users(self, ids: Sequence[int]) -> list[tuple[Any, str] | None]:
         found = await self._ctx.read(users.users_with_roles, self._ctx.require_principal(), ids)
         by_id = {u.id: (u, role) for u, role in found}
         return [by_id.get(i) for i in ids]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -242,13 +243,19 @@ def user_with_role(session: Session, user_id: int) -> tuple[User, str]:
 
 def users_with_roles(
     session: Session, principal: Principal, user_ids: Sequence[int] | None = None
-) -> list[tuple[User, str]]:
+) -> list[tuple[Any, str]]:
     """The users ``principal`` may see (of ``user_ids``, if given), each with their
-    role's name."""
-    stmt = select(User, Role.name).join(Role, Role.id == User.role_id).order_by(User.id)
+    role's name: rows of id, email, name, is_active and last_login_at, for showing
+    (never the password hash, which a profile has no use for)."""
+    stmt = (
+        select(User.id, User.email, User.name, User.is_active, User.last_login_at, Role.name)
+        .join(Role, Role.id == User.role_id)
+        .order_by(User.id)
+    )
     if user_ids is not None:
         stmt = stmt.where(in_values(session, User.id, user_ids))
-    return [(u, name) for u, name in session.execute(policy.readable(stmt, "user", principal))]
+    rows = session.execute(policy.readable(stmt, "user", principal))
+    return [(row, row[5]) for row in rows]
 
 
 def roles_with_grants(

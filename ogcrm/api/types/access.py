@@ -29,7 +29,8 @@ class User(relay.Node):
     last_login_at: dt.datetime | None
 
     @classmethod
-    def from_row(cls, row: models.User, role: str) -> User:
+    def from_row(cls, row: Any, role: str) -> User:
+        """From a user, or a row of its id, email, name, is_active and last_login_at."""
         return cls(
             id=row.id,
             email=row.email,
