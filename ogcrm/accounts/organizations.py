@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ogcrm.accounts.cleaning import Correction, clean_one, organization_name
@@ -29,6 +32,7 @@ from ogcrm.db.models import (
 )
 from ogcrm.db.types import in_values
 from ogcrm.errors import InvalidInput, NotFound, PermissionDenied
+from ogcrm.failpoints import failpoint
 from ogcrm.identifiers import IdentifierError, normalize_agency_identifier
 
 
@@ -188,11 +192,20 @@ def clean_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], list[Correctio
         cleaned, fixed = clean_one(EDITABLE[name], str(value), label=label)
         if cleaned is None:
             raise InvalidInput(f"{label}: {value!r} is not usable", field=label)
+        _check_length(name, label, str(cleaned))
         out[name] = cleaned
         corrections.extend(
             Correction(label, c.original, c.corrected, c.cleaner, c.message) for c in fixed
         )
     return out, corrections
+
+
+def _check_length(column: str, label: str, value: str) -> None:
+    """The column's own limit, said as a validation error on both databases
+    (PostgreSQL refuses a longer value; SQLite would store it)."""
+    limit = getattr(Organization.__table__.c[column].type, "length", None)
+    if limit is not None and len(value) > limit:
+        raise InvalidInput(f"{label} is longer than {limit} characters", field=label)
 
 
 def _person_changed(
@@ -233,6 +246,7 @@ def update_organization(
     values, corrections = clean_fields(fields)
     if name is not None:
         cleaned = organization_name(name)
+        _check_length("name", "name", cleaned.display)
         corrections.extend(cleaned.corrections)
         values["name"], values["normalized_name"] = cleaned.display, cleaned.key
     if status is not None:
@@ -269,11 +283,18 @@ def update_organization(
                 f"{agency_key} {ident_key} belongs to another organization", field="identifiers"
             )
         if taken is None:
-            session.add(
-                OrganizationIdentifier(
-                    organization_id=org.id, agency=agency_key, identifier=ident_key
-                )
-            )
+            try:
+                with session.begin_nested():  # another request may claim it meanwhile
+                    session.add(
+                        OrganizationIdentifier(
+                            organization_id=org.id, agency=agency_key, identifier=ident_key
+                        )
+                    )
+            except IntegrityError:
+                raise InvalidInput(
+                    f"{agency_key} {ident_key} belongs to another organization",
+                    field="identifiers",
+                ) from None
             _person_changed(session, principal, org.id, f"identifier:{agency_key}", None, ident_key)
             changed.append(f"identifier:{agency_key}")
     session.flush()
@@ -297,6 +318,12 @@ def update_organization(
             data={"fields": changed},
         )
     return org, corrections
+
+
+def _insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(table).values(**values).on_conflict_do_nothing())
 
 
 def _plain(value: Any) -> Any:
@@ -333,16 +360,15 @@ def set_tags(
             .where(organization_tag.c.organization_id == org.id)
         )
     )
+    failpoint("organization.tag")
     for tag in adding:
         if tag in before:
             continue
+        # two people tagging at once: whoever comes second finds the tag (and the
+        # link) there already, instead of failing on the unique key
+        _insert_or_ignore(session, Tag.__table__, {"name": tag})
         tag_id = session.scalar(select(Tag.id).where(Tag.name == tag))
-        if tag_id is None:
-            row = Tag(name=tag)
-            session.add(row)
-            session.flush()
-            tag_id = row.id
-        session.execute(organization_tag.insert().values(organization_id=org.id, tag_id=tag_id))
+        _insert_or_ignore(session, organization_tag, {"organization_id": org.id, "tag_id": tag_id})
     if removing:
         session.execute(
             organization_tag.delete().where(

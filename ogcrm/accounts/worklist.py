@@ -40,6 +40,9 @@ from ogcrm.db.types import in_values, utcnow
 from ogcrm.errors import InvalidInput
 from ogcrm.scoring.features import features_select
 
+#: Longer is no name anyone types (and SQLite refuses LIKE patterns past ~50 kB).
+MAX_SEARCH = 200
+
 
 class Owner(enum.StrEnum):
     MINE = "mine"
@@ -127,6 +130,8 @@ def _days(value: int, field_name: str) -> dt.datetime:
 
 def _search_clause(text: str) -> ColumnElement[bool]:
     """Name (any word's start), alias, or a government identifier, exactly."""
+    if len(text) > MAX_SEARCH:
+        raise InvalidInput(f"search is longer than {MAX_SEARCH} characters", field="search")
     try:
         key = organization_name(text).key
     except InvalidInput:

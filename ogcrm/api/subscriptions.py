@@ -190,6 +190,19 @@ def _progress(dataset_id: int, raw: dict[str, Any]) -> DatasetProgress:
     )
 
 
+async def _dataset(ctx: Context, dataset_id: int) -> Any:
+    found = await ctx.read(dataset_queries.datasets_by_ids, ctx.require_principal(), [dataset_id])
+    return found.get(dataset_id)
+
+
+def _stored(progress: DatasetProgress, row: Any) -> DatasetProgress:
+    """``progress`` with what the database holds of the dataset: rows, counts, error."""
+    progress.rows_done = row.rows_read
+    progress.rows_total = row.rows_read if row.state in RESTING else None
+    progress.counts, progress.error = row.counts or None, row.error
+    return progress
+
+
 async def _readable(ctx: Context, organization_id: int) -> Organization | None:
     """The account as the subscriber may see it now, or ``None``."""
     found = await ctx.read(
@@ -219,37 +232,24 @@ class Subscription:
     ) -> AsyncGenerator[DatasetProgress, None]:
         ctx = info.context
         dataset_id = local_id(id, "Dataset")
-        async with _slot(ctx) as principal, _Listener(ctx, f"dataset:{dataset_id}") as listener:
+        async with _slot(ctx), _Listener(ctx, f"dataset:{dataset_id}") as listener:
             # listening before reading the state: nothing falls between the two
-            found = await ctx.read(dataset_queries.datasets_by_ids, principal, [dataset_id])
-            row = found.get(dataset_id)
+            row = await _dataset(ctx, dataset_id)
             if row is None:
                 raise NotFound(f"dataset {dataset_id} not found")
             # approved and waiting for its merge job: not at rest
             resting = row.state in RESTING and not (
                 row.state is DatasetState.AWAITING_REVIEW and row.reviewed_at is not None
             )
-            current = DatasetProgress(
-                dataset_id=id,
-                state=str(row.state),
-                rows_done=row.rows_read,
-                rows_total=row.rows_read if row.state in RESTING else None,
-                counts=row.counts or None,
-                error=row.error,
-                final=resting,
-            )
+            current = _stored(_progress(dataset_id, {"stage": str(row.state)}), row)
+            current.final = resting
             yield current
             if current.final:
                 return
             async for raw in listener.events():
                 progress = _progress(dataset_id, raw)
-                if progress.final:  # the last word is the database's: counts, error
-                    found = await ctx.read(
-                        dataset_queries.datasets_by_ids, ctx.require_principal(), [dataset_id]
-                    )
-                    if (row := found.get(dataset_id)) is not None:
-                        progress.rows_done = progress.rows_total = row.rows_read
-                        progress.counts, progress.error = row.counts or None, row.error
+                if progress.final and (row := await _dataset(ctx, dataset_id)) is not None:
+                    progress = _stored(progress, row)  # the last word is the database's
                 yield progress
                 if progress.final:
                     return

@@ -62,3 +62,17 @@ def test_a_list_of_account_pages_costs_the_same_statements_as_one(
         return len(seen)
 
     assert count(1) == count(4)
+
+
+def test_bad_account_page_arguments_name_their_field(client: TestClient, world):  # noqa: F811
+    token = token_for(client, world["alice"])
+    org = global_id("Organization", world["ids"]["Caprock Operating LLC"])
+    for field, query in (
+        ("months", "query($id: ID!) { organization(id: $id) { production(months: 0) { month } } }"),
+        (
+            "withinDays",
+            "query($id: ID!) { organization(id: $id) { permits(withinDays: 99999999) { id } } }",
+        ),
+    ):
+        error = gql(client, query, token=token, id=org)["errors"][0]
+        assert error["extensions"] == {"code": "ValidationError", "field": field}, error

@@ -167,3 +167,56 @@ def test_tags_are_added_and_removed(client: TestClient, db: Database, users):
     assert untagged["data"]["tagOrganization"]["tags"] == ["permian basin"]
     bad = gql(client, TAG, token=token, id=gid, add=[" "])["data"]["tagOrganization"]
     assert bad["__typename"] == "ValidationError" and bad["field"] == "add"
+
+
+def test_a_value_longer_than_its_column_is_refused_alike_on_both_databases(
+    client: TestClient, db: Database, users
+):
+    rep = users.create("sales")
+    org_id = _org(db, rep.id)
+    token = token_for(client, rep)
+    result = gql(
+        client, UPDATE, token=token, id=global_id("Organization", org_id), input={"city": "M" * 121}
+    )["data"]["updateOrganization"]
+    assert result == {
+        "__typename": "ValidationError",
+        "message": "city is longer than 120 characters",
+        "field": "city",
+    }
+    with db.read() as s:
+        assert s.get(Organization, org_id).city is None
+
+
+def test_two_people_tagging_one_account_at_once_both_succeed(
+    settings, db: Database, users, monkeypatch
+):
+    """Both read the account's tags, wait at the failpoint, then both create the tag and
+    the link: the second finds them there instead of failing on the unique keys."""
+    import threading
+
+    import pytest
+
+    from ogcrm.accounts.organizations import set_tags
+
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: SQLite serializes writers before they overlap")
+    rep = users.create("sales")
+    org_id = _org(db, rep.id)
+    principal = rep.principal(db)
+    monkeypatch.setenv("OGCRM_FAILPOINT", "organization.tag:sleep=1")
+    barrier, results, errors = threading.Barrier(2), [], []
+
+    def tag() -> None:
+        barrier.wait()
+        try:
+            with db.unit_of_work() as s:
+                results.append(set_tags(s, principal, org_id, add=["vip"]))
+        except Exception as exc:  # the failure the test is about
+            errors.append(exc)
+
+    threads = [threading.Thread(target=tag) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and results == [["vip"], ["vip"]]

@@ -318,6 +318,7 @@ def test_a_row_shows_why_whose_what_happened_and_what_is_due(
         ({"state": "Narnia"}, "filter.state", "not a US state"),
         ({"noInteractionForDays": -1}, "filter.noInteractionForDays", "between 0 and 36500"),
         ({"search": "-"}, "search", "nothing to search for"),
+        ({"search": "x" * 201}, "search", "longer than 200 characters"),
     ],
 )
 def test_bad_filters_name_their_field(client: TestClient, world, filter, field, message):

@@ -28,18 +28,10 @@ from ogcrm.api.types.regulatory import (
 from ogcrm.api.types.task import Task
 from ogcrm.db import models
 from ogcrm.db.types import utcnow
+from ogcrm.errors import InvalidInput
 
 if TYPE_CHECKING:
     from ogcrm.api.types.contact import Contact
-
-
-def _asks_for(info: Info[Context, None], name: str) -> bool:
-    """Whether the field being resolved selects ``name`` directly."""
-    return any(
-        getattr(sub, "name", None) == name
-        for selected in info.selected_fields
-        for sub in selected.selections
-    )
 
 
 @strawberry.type(description="A manual priority in force, instead of the rule score.")
@@ -222,6 +214,8 @@ class Organization(relay.Node):
         self, info: Info[Context, None], within_days: int | None = None, first: int = 20
     ) -> list[Permit]:
         check_first(first, info.context.settings.max_page_size)
+        if within_days is not None and not 0 <= within_days <= 36_500:
+            raise InvalidInput("withinDays must be between 0 and 36500", field="withinDays")
         loader = info.context.loaders.per_org(page.permits_of, first, within_days)
         return [Permit.from_row(r) for r in await loader.load(self.id)]
 
@@ -231,7 +225,8 @@ class Organization(relay.Node):
     async def production(
         self, info: Info[Context, None], months: int = 24
     ) -> list[MonthlyProduction]:
-        check_first(months, 240)
+        if not 1 <= months <= 240:
+            raise InvalidInput("months must be between 1 and 240", field="months")
         rows = await info.context.loaders.per_org(page.production_of, months).load(self.id)
         return [
             MonthlyProduction(month=m, oil_bbl=o, gas_mcf=g, water_bbl=w) for m, o, g, w in rows
@@ -302,12 +297,7 @@ class Organization(relay.Node):
         from ogcrm.api.types.contact import Contact
 
         rows = await info.context.loaders.contacts_of.load(self.id)
-        contacts = [Contact.from_row(row) for row in rows]
-        if rows and _asks_for(info, "emails"):  # one batched load per account, not contact
-            found = await info.context.loaders.contact_emails.load_many([r.id for r in rows])
-            for contact, emails in zip(contacts, found, strict=True):
-                contact.prefetched_emails = emails
-        return contacts
+        return [Contact.from_row(row) for row in rows]
 
     @classmethod
     async def resolve_nodes(

@@ -19,13 +19,20 @@ from ogcrm.auth import policy
 from ogcrm.db import models
 
 
-def _readable_rows(kind: str, model: Any, principal: Any, ids: list[int]) -> Any:
-    return lambda session: {
-        row.id: row
-        for row in session.scalars(
-            policy.readable(select(model).where(model.id.in_(ids)), kind, principal)
-        )
-    }
+async def _nodes(
+    info: Info[Context, None], kind: str, model: Any, node_ids: Iterable[str], build: Any
+) -> list[Any]:
+    """The readable rows of ``model`` among ``node_ids``, in their order (``None`` for
+    the others), built by ``build``."""
+    ids = [int(i) for i in node_ids]
+    principal = info.context.require_principal()
+
+    def load(session: Any) -> dict[int, Any]:
+        stmt = policy.readable(select(model).where(model.id.in_(ids)), kind, principal)
+        return {row.id: row for row in session.scalars(stmt)}
+
+    found = await info.context.read(load)
+    return [build(found[i]) if i in found else None for i in ids]
 
 
 @strawberry.type(description="A well, by its API number (10 digits).")
@@ -74,10 +81,7 @@ class Well(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        ids = [int(i) for i in node_ids]
-        principal = info.context.require_principal()
-        found = await info.context.read(_readable_rows("well", models.Well, principal, ids))
-        return [cls.from_row(found[i]) if i in found else None for i in ids]
+        return await _nodes(info, "well", models.Well, node_ids, cls.from_row)
 
 
 @strawberry.type(description="A drilling permit, unique by number within its agency.")
@@ -122,10 +126,7 @@ class Permit(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        ids = [int(i) for i in node_ids]
-        principal = info.context.require_principal()
-        found = await info.context.read(_readable_rows("permit", models.Permit, principal, ids))
-        return [cls.from_row(found[i]) if i in found else None for i in ids]
+        return await _nodes(info, "permit", models.Permit, node_ids, cls.from_row)
 
 
 @strawberry.type(description="One month of production summed over the operator's wells.")
