@@ -26,13 +26,11 @@ from ogcrm.db.models import (
     Interaction,
     OrganizationEvent,
     OrganizationIdentifier,
-    Permit,
     ProductionReport,
     ScoreSnapshot,
     Tag,
     Task,
     TaskStatus,
-    Well,
     organization_tag,
 )
 from ogcrm.db.types import in_values, utcnow
@@ -118,38 +116,6 @@ def tasks_of(
         first,
         where,
         scoped=("task", principal),
-    )
-
-
-def wells_of(
-    session: Session, org_ids: Sequence[int], first: int, status: str | None
-) -> dict[int, list[Well]]:
-    where = [func.upper(Well.status) == status.strip().upper()] if status else []
-    return _newest_per_org(
-        session,
-        Well,
-        Well.operator_id,
-        org_ids,
-        (Well.spud_date.desc().nulls_last(), Well.api10),
-        first,
-        where,
-    )
-
-
-def permits_of(
-    session: Session, org_ids: Sequence[int], first: int, within_days: int | None
-) -> dict[int, list[Permit]]:
-    where = []
-    if within_days is not None:
-        where.append(Permit.issued_on >= (utcnow() - dt.timedelta(days=within_days)).date())
-    return _newest_per_org(
-        session,
-        Permit,
-        Permit.operator_id,
-        org_ids,
-        (Permit.issued_on.desc().nulls_last(), Permit.id.desc()),
-        first,
-        where,
     )
 
 

@@ -100,29 +100,35 @@ class Page:
         return (org.priority if self.order is Order.PRIORITY else org.normalized_name, org.id)
 
 
-def _state(value: str, field_name: str) -> str:
+def state_code(value: str, field_name: str) -> str:
+    """The postal code of a state written as a name or a code, read by the cleaners."""
     cleaned, _ = clean_one("operator_state", value, label=field_name)
     if cleaned is None:
         raise InvalidInput(f"{value!r} is not a US state", field=field_name)
     return str(cleaned)
 
 
-def _county_clause(value: str, county: Any, fips: Any | None) -> ColumnElement[bool]:
+def county_clause(
+    value: str, county: Any, fips: Any | None, field_name: str = "filter.county"
+) -> ColumnElement[bool]:
+    """``county`` (or ``fips``, for a 5-digit code) is the county ``value`` names, in any
+    case and with or without the word COUNTY, as agencies write it both ways."""
     text = value.strip()
     if text.isdigit():
         if len(text) != 5 or fips is None:
             raise InvalidInput(
                 f"{value!r}: a county code is the 5-digit FIPS code (state + county)",
-                field="filter.county",
+                field=field_name,
             )
         return fips == text  # type: ignore[no-any-return]
     name = text.upper().removesuffix(" COUNTY").strip()
     if not name:
-        raise InvalidInput("county must not be empty", field="filter.county")
+        raise InvalidInput("county must not be empty", field=field_name)
     return func.upper(county).in_([name, f"{name} COUNTY"])  # type: ignore[no-any-return]
 
 
-def _days(value: int, field_name: str) -> dt.datetime:
+def days_ago(value: int, field_name: str) -> dt.datetime:
+    """The moment ``value`` days ago, refusing a span no filter means (0..100 years)."""
     if not 0 <= value <= 36_500:
         raise InvalidInput("days must be between 0 and 36500", field=field_name)
     return utcnow() - dt.timedelta(days=value)
@@ -164,17 +170,17 @@ def _where(f: OrganizationFilter, principal: Principal) -> list[ColumnElement[bo
     if f.ids:
         out.append(Organization.id.in_(list(f.ids)))
     if f.state:
-        out.append(Organization.state == _state(f.state, "filter.state"))
+        out.append(Organization.state == state_code(f.state, "filter.state"))
     if f.county:
         out.append(
             or_(
                 exists().where(
                     Well.operator_id == Organization.id,
-                    _county_clause(f.county, Well.county, Well.county_fips),
+                    county_clause(f.county, Well.county, Well.county_fips),
                 ),
                 exists().where(
                     Permit.operator_id == Organization.id,
-                    _county_clause(f.county, Permit.county, None)
+                    county_clause(f.county, Permit.county, None)
                     if not f.county.strip().isdigit()
                     else Permit.well_id.in_(
                         select(Well.id).where(Well.county_fips == f.county.strip())
@@ -200,15 +206,15 @@ def _where(f: OrganizationFilter, principal: Principal) -> list[ColumnElement[bo
         p = f.permit
         conditions: list[ColumnElement[bool]] = [Permit.operator_id == Organization.id]
         if p.county:
-            conditions.append(_county_clause(p.county, Permit.county, None))
+            conditions.append(county_clause(p.county, Permit.county, None, "filter.permit.county"))
         if p.state:
-            conditions.append(Permit.state == _state(p.state, "filter.permit.state"))
+            conditions.append(Permit.state == state_code(p.state, "filter.permit.state"))
         if p.within_days is not None:
-            since = _days(p.within_days, "filter.permit.withinDays").date()
+            since = days_ago(p.within_days, "filter.permit.withinDays").date()
             conditions.append(Permit.issued_on >= since)
         out.append(exists().where(*conditions))
     if f.no_interaction_days is not None:
-        since = _days(f.no_interaction_days, "filter.noInteractionForDays")
+        since = days_ago(f.no_interaction_days, "filter.noInteractionForDays")
         out.append(
             ~exists().where(
                 Interaction.organization_id == Organization.id, Interaction.occurred_at >= since

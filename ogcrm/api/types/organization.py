@@ -11,19 +11,26 @@ from strawberry import relay
 from strawberry.types import Info
 
 from ogcrm.accounts import account_page as page
+from ogcrm.accounts import holdings, worklist
 from ogcrm.api.context import Context
-from ogcrm.api.ids import gid
-from ogcrm.api.pagination import check_first
+from ogcrm.api.ids import gid, page_info
+from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
 from ogcrm.api.types.access import Actor, User, actor
+from ogcrm.api.types.filters import PermitFilter
 from ogcrm.api.types.interaction import Interaction
 from ogcrm.api.types.regulatory import (
     AgencyIdentifier,
     FieldChange,
     MonthlyProduction,
     Permit,
+    PermitConnection,
+    PermitOrder,
     ScoreRecord,
     TimelineEvent,
     Well,
+    WellConnection,
+    WellFilter,
+    WellOrder,
 )
 from ogcrm.api.types.task import Task
 from ogcrm.db import models
@@ -199,25 +206,37 @@ class Organization(relay.Node):
         loader = info.context.loaders.per_org(page.tasks_of, first, status, scoped=True)
         return [Task.from_row(r) for r in await loader.load(self.id)]
 
-    @strawberry.field(description="Wells it operates (of one status, if given), newest spud first.")
+    @strawberry.field(description="Wells it operates, newest spud first unless `orderBy`.")
     async def wells(
-        self, info: Info[Context, None], status: str | None = None, first: int = 20
-    ) -> list[Well]:
-        check_first(first, info.context.settings.max_page_size)
-        loader = info.context.loaders.per_org(page.wells_of, first, status)
-        return [Well.from_row(r) for r in await loader.load(self.id)]
+        self,
+        info: Info[Context, None],
+        filter: WellFilter | None = None,
+        order_by: WellOrder = WellOrder.NEWEST_SPUD,
+        first: int = 20,
+        after: str | None = None,
+    ) -> WellConnection:
+        where = filter.read() if filter is not None else None
+        return await _holdings(
+            info, WellConnection, Well, self.id, where, order_by, first, after,
+            holdings.wells_page, holdings.wells_counted,
+        )  # fmt: skip
 
-    @strawberry.field(
-        description="Its permits (issued in the last `withinDays`, if given), newest first."
-    )
+    @strawberry.field(description="Its permits, newest first unless `orderBy`.")
     async def permits(
-        self, info: Info[Context, None], within_days: int | None = None, first: int = 20
-    ) -> list[Permit]:
-        check_first(first, info.context.settings.max_page_size)
-        if within_days is not None and not 0 <= within_days <= 36_500:
-            raise InvalidInput("withinDays must be between 0 and 36500", field="withinDays")
-        loader = info.context.loaders.per_org(page.permits_of, first, within_days)
-        return [Permit.from_row(r) for r in await loader.load(self.id)]
+        self,
+        info: Info[Context, None],
+        filter: PermitFilter | None = None,
+        order_by: PermitOrder = PermitOrder.NEWEST,
+        first: int = 20,
+        after: str | None = None,
+    ) -> PermitConnection:
+        where = None
+        if filter is not None:
+            where = worklist.PermitFilter(filter.county, filter.state, filter.within_days)
+        return await _holdings(
+            info, PermitConnection, Permit, self.id, where, order_by, first, after,
+            holdings.permits_page, holdings.permits_counted,
+        )  # fmt: skip
 
     @strawberry.field(
         description="Monthly oil, gas and water over its wells, oldest first (a chart)."
@@ -306,6 +325,47 @@ class Organization(relay.Node):
         ids = [int(i) for i in node_ids]
         rows = await info.context.loaders.organization.load_many(ids)
         return [cls.from_row(row) if row is not None else None for row in rows]
+
+
+async def _holdings(
+    info: Info[Context, None],
+    connection: Any,
+    node: Any,
+    org_id: int,
+    where: Any,
+    order: Any,
+    first: int,
+    after: str | None,
+    page_fn: Any,
+    count_fn: Any,
+) -> Any:
+    """One page of an organization's wells or permits: batched with the other accounts
+    of the request that ask for the same page, counted only if ``totalCount`` is asked."""
+    check_first(first, info.context.settings.max_page_size)
+    model = models.Well if node is Well else models.Permit
+    kind = f"{model.__tablename__}:{order.value}"
+    key = None
+    if after is not None:
+        raw = decode_cursor(kind, after, holdings.key_types(model, order))
+        key = holdings.read_key(model, order, raw)
+    loaders = info.context.loaders
+    found = await loaders.per_org(page_fn, where, order, first, key).load(org_id)
+    edges = [
+        relay.Edge(
+            node=node.from_row(h.row), cursor=encode_cursor(kind, holdings.cursor_key(h.key))
+        )
+        for h in found[:first]
+    ]
+
+    async def count() -> int:
+        counted = await loaders.per_org(count_fn, where).load(org_id)
+        return int(counted or 0)
+
+    return connection(
+        edges=edges,
+        page_info=page_info(edges, has_next=len(found) > first, after=after),
+        count=count,
+    )
 
 
 @strawberry.type(description="Organizations in the order asked for (priority by default).")

@@ -12,6 +12,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from ogcrm.accounts import holdings
 from ogcrm.api.context import Context
 from ogcrm.api.ids import gid
 from ogcrm.api.types.access import Actor, actor
@@ -127,6 +128,42 @@ class Permit(relay.Node):
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         return await _nodes(info, "permit", models.Permit, node_ids, cls.from_row)
+
+
+WellOrder = strawberry.enum(holdings.WellOrder, description="The order of a list of wells.")
+PermitOrder = strawberry.enum(
+    holdings.PermitOrder, description="The order of a list of permits, by issue date."
+)
+
+
+@strawberry.input(description="Wells matching all of these.")
+class WellFilter:
+    county: str | None = strawberry.field(
+        default=None, description="A county name (REEVES) or 5-digit FIPS code (48389)."
+    )
+    state: str | None = None
+    status: str | None = strawberry.field(default=None, description="As the agency writes it.")
+
+    def read(self) -> holdings.WellFilter:
+        return holdings.WellFilter(self.county, self.state, self.status)
+
+
+@strawberry.type(description="An operator's wells, one page; `totalCount` counts all pages.")
+class WellConnection(relay.Connection[Well]):
+    count: strawberry.Private[Any] = None
+
+    @strawberry.field(description="How many match, all pages together (one COUNT when asked).")
+    async def total_count(self) -> int:
+        return int(await self.count())
+
+
+@strawberry.type(description="An operator's permits, one page; `totalCount` counts all pages.")
+class PermitConnection(relay.Connection[Permit]):
+    count: strawberry.Private[Any] = None
+
+    @strawberry.field(description="How many match, all pages together (one COUNT when asked).")
+    async def total_count(self) -> int:
+        return int(await self.count())
 
 
 @strawberry.type(description="One month of production summed over the operator's wells.")
