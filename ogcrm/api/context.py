@@ -46,6 +46,10 @@ class Context:
     #: The HTTP request's one database session (see :meth:`read`); ``None`` until used.
     _session: Session | None = field(default=None, init=False, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    #: What the query asked for below a field, per field node (:mod:`ogcrm.api.selection`).
+    selections: dict[tuple[Any, ...], tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False
+    )
     #: Records whose reading is audited, by entity: one event per request (:meth:`finish`).
     _reads: dict[str, set[int]] = field(
         default_factory=lambda: defaultdict(set), init=False, repr=False

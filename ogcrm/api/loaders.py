@@ -36,6 +36,7 @@ class Loaders:
         self._ctx = ctx
         self.organization: DataLoader[int, Organization | None] = DataLoader(self._organizations)
         self.contacts_of: DataLoader[int, list[Any]] = DataLoader(self._contacts_of)
+        self._contacts_with: dict[tuple[str, ...], DataLoader[int, list[Any]]] = {}
         self.contact_emails: DataLoader[int, list[str]] = DataLoader(
             lambda ids: self._contact_points(ids, "emails")
         )
@@ -68,6 +69,27 @@ class Loaders:
             contacts.contacts_by_organization, self._ctx.require_principal(), org_ids
         )
         return [found.get(i, []) for i in org_ids]
+
+    def contacts_with(self, kinds: tuple[str, ...]) -> DataLoader[int, list[Any]]:
+        """Contacts of each organization with the contact points (``kinds``) the query
+        asked for, as ``(row, {kind: values})``: a page of 150 contacts then resolves
+        their e-mails as plain values, not 150 awaited loads (about a third of the
+        page's time in graphql-core's awaitable handling)."""
+        if not kinds:
+            return self.contacts_of
+        if kinds not in self._contacts_with:
+
+            async def load(org_ids: Sequence[int]) -> list[list[Any]]:
+                found = await self._ctx.read(
+                    contacts.contacts_with_points, self._ctx.require_principal(), org_ids, kinds
+                )
+                await self._ctx.audit_read(
+                    "contact", [row.id for rows in found.values() for row, _ in rows]
+                )
+                return [found.get(i, []) for i in org_ids]
+
+            self._contacts_with[kinds] = DataLoader(load)
+        return self._contacts_with[kinds]
 
     async def _contact_points(self, ids: Sequence[int], kind: str) -> list[list[str]]:
         # Only the kind the query asked for; the request audits the read once, at its end.

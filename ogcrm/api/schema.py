@@ -11,11 +11,11 @@ from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
+    max_aliases,
+    query_depth_limiter,
 )
 from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
@@ -64,15 +64,21 @@ class OgcrmSchema(strawberry.Schema):
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema as served. Extensions are passed as factories, never instances, so no
     per-request state is shared between concurrent requests (strawberry PR #4392)."""
-    rules: list[type[ASTValidationRule]] = [OneCredentialFieldPerDocument]
+    # The depth and alias limits as rule classes made once: QueryDepthLimiter and
+    # MaxAliasesLimiter mint a new class per instance, i.e. per request, and the
+    # validation cache is keyed on the rules, so it never hit (every request was
+    # validated again, about a millisecond of a list page).
+    rules: list[type[ASTValidationRule]] = [
+        query_depth_limiter.create_validator(MAX_DEPTH, None),
+        max_aliases.create_validator(MAX_ALIASES),
+        OneCredentialFieldPerDocument,
+    ]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[type[SchemaExtension] | partial[SchemaExtension]] = [
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(AddValidationRules, rules),
-        # after the limiters (they set the parse options and rules the caches key on):
+        # after the limits (they set the parse options and rules the caches key on):
         # a front end sends the same few documents all day, parsed and validated once
         partial(ParserCache, maxsize=QUERY_CACHE_SIZE),
         partial(ValidationCache, maxsize=QUERY_CACHE_SIZE),

@@ -122,7 +122,7 @@ class TestSQLite:
         small = self._count(db, client, token, query, 5)
         large = self._count(db, client, token, query, 50)
         assert small == large
-        # contacts: authenticate, organizations, contacts, e-mails, phones, one audit
+        # contacts: authenticate, organizations, contacts with e-mails, phones, one audit
         # worklist: authenticate, organizations, owner, explanation, contacts, last
         # interaction, open tasks
         assert large <= 7

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+import ogcrm
 from ogcrm.api.app import MAX_BODY_BYTES, create_app
-from ogcrm.api.schema import MAX_TOKENS
+from ogcrm.api.schema import MAX_DEPTH, MAX_TOKENS
 from ogcrm.config import Settings
 from ogcrm.db.session import Database
 from tests.api.conftest import LOGIN, gql, token_for
@@ -88,6 +90,34 @@ class TestLimits:
         result = gql(client, query)
         assert result["data"] is None
         assert "token" in result["errors"][0]["message"].lower()
+
+    def test_a_query_nested_deeper_than_the_limit_is_refused(self, client: TestClient):
+        inner = "id"
+        for _ in range(MAX_DEPTH):
+            inner = f"contacts {{ organization {{ {inner} }} }}"
+        result = gql(client, f"{{ organizations(first: 1) {{ edges {{ node {{ {inner} }} }} }} }}")
+        assert result["data"] is None
+        assert "exceeds maximum operation depth" in result["errors"][0]["message"]
+
+    def test_a_document_sent_again_is_not_validated_again(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    ):
+        """The limits are part of the validation cache's key: made per request, they
+        made every request a miss."""
+        from strawberry.schema import schema as strawberry_schema
+
+        calls = []
+        real = strawberry_schema.validate
+
+        def counting(*args: object, **kwargs: object) -> object:
+            calls.append(1)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(strawberry_schema, "validate", counting)
+        query = f"query Q{uuid.uuid4().hex} {{ version }}"
+        for _ in range(3):
+            assert gql(client, query)["data"] == {"version": ogcrm.__version__}
+        assert len(calls) == 1
 
     def test_alias_overloading_is_refused(self, client: TestClient):
         query = (

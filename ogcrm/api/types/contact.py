@@ -22,21 +22,34 @@ class Contact(relay.Node):
     full_name: str
     title: str | None
     organization_id: strawberry.Private[int]
+    #: E-mails and phones already read (and audited) with the contact, when the query
+    #: that listed it asked for them.
+    points: strawberry.Private[dict[str, list[str]] | None] = None
 
     @classmethod
-    def from_row(cls, row: Any) -> Contact:
+    def from_row(cls, row: Any, points: dict[str, list[str]] | None = None) -> Contact:
         """From a contact, or a row of its id, organization_id, full_name and title."""
         return cls(
-            id=row.id, full_name=row.full_name, title=row.title, organization_id=row.organization_id
+            id=row.id,
+            full_name=row.full_name,
+            title=row.title,
+            organization_id=row.organization_id,
+            points=points,
         )
 
+    # Not ``async``: when the points came with the contact this is a plain value, and
+    # otherwise the loader's future, which graphql-core awaits like a coroutine.
     @strawberry.field(description="E-mail addresses, primary first. Reading them is audited.")
-    async def emails(self, info: Info[Context, None]) -> list[str]:
-        return await info.context.loaders.contact_emails.load(self.id)
+    def emails(self, info: Info[Context, None]) -> list[str]:
+        if self.points is not None and "emails" in self.points:
+            return self.points["emails"]
+        return info.context.loaders.contact_emails.load(self.id)  # type: ignore[return-value]
 
     @strawberry.field(description="Phone numbers (E.164), primary first. Reading them is audited.")
-    async def phones(self, info: Info[Context, None]) -> list[str]:
-        return await info.context.loaders.contact_phones.load(self.id)
+    def phones(self, info: Info[Context, None]) -> list[str]:
+        if self.points is not None and "phones" in self.points:
+            return self.points["phones"]
+        return info.context.loaders.contact_phones.load(self.id)  # type: ignore[return-value]
 
     @strawberry.field(description="The organization, if you may see it.")
     async def organization(

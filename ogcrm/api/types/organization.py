@@ -15,6 +15,7 @@ from ogcrm.accounts import holdings, worklist
 from ogcrm.api.context import Context
 from ogcrm.api.ids import gid, page_info
 from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
+from ogcrm.api.selection import asked
 from ogcrm.api.types.access import Actor, User, actor
 from ogcrm.api.types.filters import PermitFilter
 from ogcrm.api.types.interaction import Interaction
@@ -315,8 +316,11 @@ class Organization(relay.Node):
     ) -> list[Annotated[Contact, strawberry.lazy("ogcrm.api.types.contact")]]:
         from ogcrm.api.types.contact import Contact
 
-        rows = await info.context.loaders.contacts_of.load(self.id)
-        return [Contact.from_row(row) for row in rows]
+        kinds = asked(info, ("emails", "phones"))
+        rows = await info.context.loaders.contacts_with(kinds).load(self.id)
+        if not kinds:
+            return [Contact.from_row(row) for row in rows]
+        return [Contact.from_row(row, points) for row, points in rows]
 
     @classmethod
     async def resolve_nodes(
