@@ -52,6 +52,8 @@ class FollowUpRule:
     logic: Any
     title: str
     due_days: int = 3
+    #: Shown on the tasks it opens ("what opened it"); the event kind if not named.
+    name: str | None = None
 
 
 DEFAULT_FOLLOW_UPS = (
@@ -59,6 +61,7 @@ DEFAULT_FOLLOW_UPS = (
         kind="new_permit",
         logic={">": [{"var": ["days_since_last_interaction", 9999]}, 30]},
         title="New permit for {name}: no contact in 30 days",
+        name="new permit, no contact in 30 days",
     ),
 )
 
@@ -169,7 +172,7 @@ def record_merge_events(
             )
         )
         out[kind] += 1
-    out["follow_ups"] = _follow_ups(session, events, rules, now)
+    out["follow_ups"] = _follow_ups(session, events, rules, now, dataset_id)
     session.flush()
     return dict(out)
 
@@ -179,6 +182,7 @@ def _follow_ups(
     events: dict[tuple[int, str], dict[str, Any]],
     rules: tuple[FollowUpRule, ...],
     now: dt.datetime,
+    dataset_id: int | None = None,
 ) -> int:
     wanted = {kind for kind in (r.kind for r in rules)}
     orgs = sorted({org for org, kind in events if kind in wanted})
@@ -210,6 +214,8 @@ def _follow_ups(
                     title=rule.title.format(name=account.name),
                     description=_summaries(data, kind),
                     due_at=now + dt.timedelta(days=rule.due_days),
+                    opened_by_rule=rule.name or rule.kind,
+                    dataset_id=dataset_id,
                 )
             )
             opened += 1

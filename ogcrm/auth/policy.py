@@ -6,8 +6,10 @@ Writes: :func:`authorize_write` checks the row's owner against the write scope.
 
 Ownership: an organization belongs to its ``owner_id``; everything under an organization
 (contacts, interactions, tasks, opportunities, orders, service requests) belongs to the
-organization's owner. ``team`` scope reaches rows owned by anyone who shares a team with
-the principal. Unowned organizations are *prospects*: a role with read access to the
+organization's owner, and also to the person it names (a task's assignee, an
+opportunity's or order's owner, a service request's assignee), so work handed to a rep
+on someone else's account is theirs to see and do. ``team`` scope reaches rows owned
+by anyone who shares a team with the principal. Unowned organizations are *prospects*: a role with read access to the
 ``prospect`` kind sees them (their public regulatory data) so its users can claim them.
 """
 
@@ -39,6 +41,10 @@ class EntityKind:
     org_fk: InstrumentedAttribute[Any] | None = None
     #: Kinds without an owner: any non-``none`` scope reaches every row.
     ownerless: bool = False
+    #: The person a row of an organization-scoped kind is also theirs: a task's
+    #: assignee, an opportunity's or order's owner. They reach it (with ``own``
+    #: scope) even on an account someone else owns.
+    holder: InstrumentedAttribute[Any] | None = None
 
 
 _ORG_SCOPED = {
@@ -50,12 +56,19 @@ _ORG_SCOPED = {
     "service_request": m.ServiceRequest.organization_id,
 }
 
+_HOLDERS = {
+    "task": m.Task.assignee_id,
+    "opportunity": m.Opportunity.owner_id,
+    "order": m.Order.owner_id,
+    "service_request": m.ServiceRequest.assignee_id,
+}
+
 ENTITY_KINDS: dict[str, EntityKind] = {
     "organization": EntityKind("organization", m.Organization, owner=m.Organization.owner_id),
     # Not a table: the unowned organizations, readable by whoever may claim them.
     "prospect": EntityKind("prospect", m.Organization, ownerless=True),
     **{
-        name: EntityKind(name, fk.class_, org_fk=fk)  # type: ignore[attr-defined]
+        name: EntityKind(name, fk.class_, org_fk=fk, holder=_HOLDERS.get(name))  # type: ignore[attr-defined]
         for name, fk in _ORG_SCOPED.items()
     },
     **{
@@ -76,6 +89,8 @@ ENTITY_KINDS: dict[str, EntityKind] = {
             "audit_event": m.AuditEvent,
         }.items()
     },
+    # Each pipeline stage's default win probability (admins only by default).
+    "pipeline_stage": EntityKind("pipeline_stage", m.PipelineStage, ownerless=True),
     # An ability rather than a table: activating a rule set (admins only by default).
     "rule_activation": EntityKind("rule_activation", None, ownerless=True),
     # Pinning an account's priority by hand, scoped like the account itself.
@@ -142,7 +157,10 @@ def scope_filter(
     owned = select(m.Organization.id).where(
         _owner_clause(m.Organization.owner_id, principal, scope)
     )
-    return entity.org_fk.in_(owned)
+    clause = entity.org_fk.in_(owned)
+    if entity.holder is not None:
+        clause = clause | _owner_clause(entity.holder, principal, scope)
+    return clause
 
 
 def readable(stmt: Select[T], kind: str, principal: Principal) -> Select[T]:
@@ -194,8 +212,12 @@ def authorize_write(session: Session, principal: Principal, kind: str, row: Any)
     if scope is Scope.ALL:
         return
     if scope is not Scope.NONE and not entity.ownerless:
-        owner = _owner_of(session, kind, row)
-        if owner is not None and principal.user_id is not None:
+        holders = [_owner_of(session, kind, row)]
+        if entity.holder is not None:
+            holders.append(getattr(row, entity.holder.key))
+        for owner in holders:
+            if owner is None or principal.user_id is None:
+                continue
             if owner == principal.user_id:
                 return
             if scope is Scope.TEAM and _is_teammate(session, principal, owner):

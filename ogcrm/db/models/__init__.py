@@ -23,6 +23,7 @@ from ogcrm.db.models.crm import (
     Interaction,
     InteractionKind,
     Opportunity,
+    OpportunitySource,
     OpportunityStage,
     Order,
     OrderLine,
@@ -60,6 +61,7 @@ from ogcrm.db.models.rules import (
     RuleSetStatus,
     ScoreSnapshot,
 )
+from ogcrm.db.models.sales import OpportunityStageChange, PipelineStage
 
 __all__ = [
     "Action",
@@ -81,7 +83,9 @@ __all__ = [
     "MatchDecision",
     "MatchVerdict",
     "Opportunity",
+    "OpportunitySource",
     "OpportunityStage",
+    "OpportunityStageChange",
     "Order",
     "OrderLine",
     "OrderStatus",
@@ -91,6 +95,7 @@ __all__ = [
     "OrganizationScore",
     "OrganizationStatus",
     "Permit",
+    "PipelineStage",
     "Product",
     "ProductionReport",
     "RefreshToken",

@@ -20,7 +20,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ogcrm.db.base import Base, BigIntPK, IdMixin, TimestampMixin, enum_column, foreign_key
+from ogcrm.db.base import (
+    Base,
+    BigIntPK,
+    IdMixin,
+    TimestampMixin,
+    dataset_reference,
+    enum_column,
+    foreign_key,
+)
 from ogcrm.db.types import utcnow
 
 if TYPE_CHECKING:
@@ -67,7 +75,17 @@ class OrderStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     SCHEDULED = "scheduled"
     DELIVERED = "delivered"
+    INVOICED = "invoiced"
     CANCELLED = "cancelled"
+
+
+class OpportunitySource(enum.StrEnum):
+    """What brought an opportunity: a dataset (a new permit seen in an import), a
+    campaign, or a person (a referral, a call)."""
+
+    DATASET = "dataset"
+    CAMPAIGN = "campaign"
+    PERSON = "person"
 
 
 class ServiceRequestStatus(enum.StrEnum):
@@ -282,11 +300,20 @@ class Task(IdMixin, TimestampMixin, Base):
     created_by_id: Mapped[int | None] = foreign_key(
         "user.id", nullable=True, ondelete="SET NULL", index=False
     )
+    opportunity_id: Mapped[int | None] = foreign_key(
+        "opportunity.id", nullable=True, ondelete="SET NULL"
+    )
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     due_at: Mapped[dt.datetime | None]
     status: Mapped[TaskStatus] = enum_column(TaskStatus, default=TaskStatus.OPEN)
     completed_at: Mapped[dt.datetime | None]
+    #: What opened it, when not a person: the follow-up rule, and the dataset whose
+    #: merge set it off.
+    opened_by_rule: Mapped[str | None] = mapped_column(String(200))
+    dataset_id: Mapped[int | None] = dataset_reference()
+    #: When its assignee was told it falls due (each task is reminded once).
+    reminded_at: Mapped[dt.datetime | None]
 
 
 class Opportunity(IdMixin, TimestampMixin, Base):
@@ -308,6 +335,16 @@ class Opportunity(IdMixin, TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     expected_close: Mapped[dt.date | None] = mapped_column(index=True)
     closed_at: Mapped[dt.datetime | None]
+    source: Mapped[OpportunitySource | None] = enum_column(OpportunitySource)
+    source_dataset_id: Mapped[int | None] = dataset_reference()
+    source_campaign_id: Mapped[int | None] = foreign_key(
+        "campaign.id", nullable=True, ondelete="SET NULL", index=False
+    )
+    source_user_id: Mapped[int | None] = foreign_key(
+        "user.id", nullable=True, ondelete="SET NULL", index=False
+    )
+    next_step: Mapped[str | None] = mapped_column(String(300))
+    lost_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Product(IdMixin, TimestampMixin, Base):
@@ -333,10 +370,14 @@ class Order(IdMixin, TimestampMixin, Base):
         "user.id", nullable=True, ondelete="SET NULL", index=False
     )
     status: Mapped[OrderStatus] = enum_column(OrderStatus, default=OrderStatus.DRAFT)
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     delivery_date: Mapped[dt.date | None] = mapped_column(index=True)
+    #: The delivery address (street, city), when not a lease or well.
     location: Mapped[str | None] = mapped_column(Text)
     lease: Mapped[str | None] = mapped_column(String(120))
     well_id: Mapped[int | None] = foreign_key("well.id", nullable=True, ondelete="SET NULL")
+    county: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(2))
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
