@@ -9,8 +9,11 @@ from ogcrm.api.mutations.auth import AuthMutations
 from ogcrm.api.mutations.crm import CrmMutations
 from ogcrm.api.mutations.datasets import DatasetMutations
 from ogcrm.api.mutations.rules import RuleMutations
+from ogcrm.api.mutations.sales import SalesMutations
 
 
 @strawberry.type
-class Mutation(AuthMutations, CrmMutations, AdminMutations, DatasetMutations, RuleMutations):
+class Mutation(
+    AuthMutations, CrmMutations, AdminMutations, DatasetMutations, RuleMutations, SalesMutations
+):
     pass

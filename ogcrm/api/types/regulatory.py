@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -15,25 +14,9 @@ from strawberry.types import Info
 from ogcrm.accounts import holdings
 from ogcrm.api.context import Context
 from ogcrm.api.ids import gid
+from ogcrm.api.nodes import scoped_nodes
 from ogcrm.api.types.access import Actor, actor
-from ogcrm.auth import policy
 from ogcrm.db import models
-
-
-async def _nodes(
-    info: Info[Context, None], kind: str, model: Any, node_ids: Iterable[str], build: Any
-) -> list[Any]:
-    """The readable rows of ``model`` among ``node_ids``, in their order (``None`` for
-    the others), built by ``build``."""
-    ids = [int(i) for i in node_ids]
-    principal = info.context.require_principal()
-
-    def load(session: Any) -> dict[int, Any]:
-        stmt = policy.readable(select(model).where(model.id.in_(ids)), kind, principal)
-        return {row.id: row for row in session.scalars(stmt)}
-
-    found = await info.context.read(load)
-    return [build(found[i]) if i in found else None for i in ids]
 
 
 @strawberry.type(description="A well, by its API number (10 digits).")
@@ -82,7 +65,7 @@ class Well(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        return await _nodes(info, "well", models.Well, node_ids, cls.from_row)
+        return await scoped_nodes(info, "well", models.Well, node_ids, cls.from_row)
 
 
 @strawberry.type(description="A drilling permit, unique by number within its agency.")
@@ -127,7 +110,7 @@ class Permit(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        return await _nodes(info, "permit", models.Permit, node_ids, cls.from_row)
+        return await scoped_nodes(info, "permit", models.Permit, node_ids, cls.from_row)
 
 
 WellOrder = strawberry.enum(holdings.WellOrder, description="The order of a list of wells.")

@@ -1,0 +1,271 @@
+"""Queries of tasks, opportunities, the pipeline, products and orders: thin resolvers over
+:mod:`ogcrm.sales`, whose services apply the caller's scope in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from functools import partial
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from ogcrm.api.context import Context
+from ogcrm.api.ids import local_id, page_info, user_pk
+from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
+from ogcrm.api.permissions import IsAuthenticated
+from ogcrm.api.types.sales import (
+    Opportunity,
+    OpportunityConnection,
+    Order,
+    OrderConnection,
+    PipelineStageFigures,
+    Product,
+    StageProbability,
+)
+from ogcrm.api.types.task import Task, TaskConnection
+from ogcrm.db import models
+from ogcrm.errors import InvalidInput
+from ogcrm.sales import opportunities, orders, tasks
+
+
+@strawberry.enum(description="Which tasks by their due time.")
+class TaskDue(enum.Enum):
+    OVERDUE = "overdue"
+    TODAY = "today"
+    WEEK = "week"
+
+
+@strawberry.input(description="Every given part must hold. A `due` filter means open tasks.")
+class TaskFilter:
+    due: TaskDue | None = None
+    status: models.TaskStatus | None = None
+    organization_id: relay.GlobalID | None = None
+    opportunity_id: relay.GlobalID | None = None
+    assignee: relay.GlobalID | None = None
+    time_zone: str | None = strawberry.field(
+        default=None, description='Whose "today": an IANA zone (America/Chicago); UTC if not given.'
+    )
+
+    def read(self, assignee_id: int | None = None) -> tasks.TaskFilter:
+        if assignee_id is None and self.assignee is not None:
+            assignee_id = user_pk(self.assignee, "filter.assignee")
+        return tasks.TaskFilter(
+            assignee_id=assignee_id,
+            organization_id=local_id(
+                self.organization_id, "Organization", field="filter.organizationId"
+            )
+            if self.organization_id
+            else None,
+            opportunity_id=local_id(
+                self.opportunity_id, "Opportunity", field="filter.opportunityId"
+            )
+            if self.opportunity_id
+            else None,
+            status=self.status,
+            due=tasks.Due(self.due.value) if self.due else None,
+            time_zone=self.time_zone,
+        )
+
+
+@strawberry.input(description="Every given part must hold.")
+class OpportunityFilter:
+    owner: relay.GlobalID | None = None
+    organization_id: relay.GlobalID | None = None
+    stages: list[models.OpportunityStage] | None = None
+    closing_from: dt.date | None = strawberry.field(
+        default=None, description="Expected close on or after."
+    )
+    closing_to: dt.date | None = strawberry.field(
+        default=None, description="Expected close on or before."
+    )
+
+    def read(self) -> opportunities.OpportunityFilter:
+        return opportunities.OpportunityFilter(
+            owner_id=user_pk(self.owner, "filter.owner") if self.owner else None,
+            organization_id=local_id(
+                self.organization_id, "Organization", field="filter.organizationId"
+            )
+            if self.organization_id
+            else None,
+            stages=tuple(self.stages or ()),
+            closing_from=self.closing_from,
+            closing_to=self.closing_to,
+        )
+
+
+@strawberry.input(description="Every given part must hold.")
+class OrderFilter:
+    owner: relay.GlobalID | None = None
+    organization_id: relay.GlobalID | None = None
+    statuses: list[models.OrderStatus] | None = None
+    delivery_from: dt.date | None = None
+    delivery_to: dt.date | None = None
+
+    def read(self) -> orders.OrderFilter:
+        return orders.OrderFilter(
+            owner_id=user_pk(self.owner, "filter.owner") if self.owner else None,
+            organization_id=local_id(
+                self.organization_id, "Organization", field="filter.organizationId"
+            )
+            if self.organization_id
+            else None,
+            statuses=tuple(self.statuses or ()),
+            delivery_from=self.delivery_from,
+            delivery_to=self.delivery_to,
+        )
+
+
+def _id_cursor(kind: str, after: str | None) -> int | None:
+    return decode_cursor(kind, after, (int,))[0] if after else None
+
+
+async def _tasks(
+    info: Info[Context, None], where: tasks.TaskFilter, first: int, after: str | None
+) -> TaskConnection:
+    ctx = info.context
+    check_first(first, ctx.settings.max_page_size)
+    key = None
+    if after:
+        when, last = decode_cursor("task", after, (str, int))
+        try:
+            key = (dt.datetime.fromisoformat(when), last)
+        except ValueError:
+            raise InvalidInput("invalid cursor", field="after") from None
+    principal = ctx.require_principal()
+    page = await ctx.read(tasks.list_tasks, principal, where=where, first=first, after=key)
+    edges = [
+        relay.Edge(node=Task.from_row(r), cursor=encode_cursor("task", page.key(r)))
+        for r in page.rows
+    ]
+    return TaskConnection(
+        edges=edges,
+        page_info=page_info(edges, has_next=page.has_next, after=after),
+        count=partial(ctx.read, tasks.count_tasks, principal, where),
+    )
+
+
+@strawberry.type
+class SalesQueries:
+    @strawberry.field(
+        description="Your tasks (assigned to you), soonest due first.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def my_tasks(
+        self,
+        info: Info[Context, None],
+        filter: TaskFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> TaskConnection:
+        me = info.context.require_principal().user_id
+        where = (filter or TaskFilter()).read(assignee_id=me if me is not None else -1)
+        return await _tasks(info, where, first, after)
+
+    @strawberry.field(
+        description="Tasks you may see (your accounts', or your team's or all, per your "
+        "role), soonest due first.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def tasks(
+        self,
+        info: Info[Context, None],
+        filter: TaskFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> TaskConnection:
+        return await _tasks(info, (filter or TaskFilter()).read(), first, after)
+
+    @strawberry.field(
+        description="Opportunities you may see, newest first.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def opportunities(
+        self,
+        info: Info[Context, None],
+        filter: OpportunityFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> OpportunityConnection:
+        ctx = info.context
+        check_first(first, ctx.settings.max_page_size)
+        principal, where = ctx.require_principal(), (filter or OpportunityFilter()).read()
+        rows, has_next = await ctx.read(
+            opportunities.list_opportunities,
+            principal,
+            where=where,
+            first=first,
+            after=_id_cursor("opportunity", after),
+        )
+        edges = [
+            relay.Edge(node=Opportunity.from_row(r), cursor=encode_cursor("opportunity", (r.id,)))
+            for r in rows
+        ]
+        return OpportunityConnection(
+            edges=edges,
+            page_info=page_info(edges, has_next=has_next, after=after),
+            count=partial(ctx.read, opportunities.count_opportunities, principal, where),
+        )
+
+    @strawberry.field(
+        description="Count, amount and weighted amount per stage (and currency) of the "
+        "opportunities you may see.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def pipeline(
+        self, info: Info[Context, None], filter: OpportunityFilter | None = None
+    ) -> list[PipelineStageFigures]:
+        where = (filter or OpportunityFilter()).read()
+        figures = await info.context.read(
+            opportunities.pipeline, info.context.require_principal(), where
+        )
+        return [PipelineStageFigures.from_figures(f) for f in figures]
+
+    @strawberry.field(
+        description="Each stage's default win probability.", permission_classes=[IsAuthenticated]
+    )
+    async def stage_probabilities(self, info: Info[Context, None]) -> list[StageProbability]:
+        found = await info.context.read(opportunities.stage_probabilities)
+        return [StageProbability(stage=s, probability=p) for s, p in found.items()]
+
+    @strawberry.field(
+        description="The product catalog by SKU (active ones, unless `active` says otherwise).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def products(
+        self, info: Info[Context, None], active: bool | None = True
+    ) -> list[Product]:
+        rows = await info.context.read(
+            orders.list_products, info.context.require_principal(), active=active
+        )
+        return [Product.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="Orders you may see, newest first.", permission_classes=[IsAuthenticated]
+    )
+    async def orders(
+        self,
+        info: Info[Context, None],
+        filter: OrderFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> OrderConnection:
+        ctx = info.context
+        check_first(first, ctx.settings.max_page_size)
+        principal, where = ctx.require_principal(), (filter or OrderFilter()).read()
+        rows, has_next = await ctx.read(
+            orders.list_orders,
+            principal,
+            where=where,
+            first=first,
+            after=_id_cursor("order", after),
+        )
+        edges = [
+            relay.Edge(node=Order.from_row(r), cursor=encode_cursor("order", (r.id,))) for r in rows
+        ]
+        return OrderConnection(
+            edges=edges,
+            page_info=page_info(edges, has_next=has_next, after=after),
+            count=partial(ctx.read, orders.count_orders, principal, where),
+        )
