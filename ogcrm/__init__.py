@@ -30,6 +30,10 @@ _CONTRACT = {
     "IssueLog",
     "Feature",
     "FeatureContext",
+    "Notifier",
+    "NotifierError",
+    "NotifierSettings",
+    "OutboundMessage",
 }
 
 
@@ -47,6 +51,10 @@ __all__ = [
     "Cleaner",
     "ColumnCleaner",
     "IssueLog",
+    "Notifier",
+    "NotifierError",
+    "NotifierSettings",
+    "OutboundMessage",
     "Reader",
     "ReaderError",
     "Scorer",

@@ -106,6 +106,15 @@ class Settings:
     #: deemed lost (seconds). See ``ogcrm.jobs.reconciler``.
     reconcile_every: int = 300
     job_lease: int = 900
+    #: Outbound e-mail (campaigns, task reminders): an SMTP URL
+    #: (``smtp://user:pass@host:587?starttls=true``); unset, messages go to
+    #: ``outbox.jsonl`` in the data directory and nobody is sent anything.
+    smtp_url: str = ""
+    mail_from: str = "ogcrm@localhost"
+    #: At most this many messages a minute per notifier, across all workers.
+    messages_per_minute: int = 60
+    #: Remind a task's assignee this many minutes before it falls due.
+    reminder_ahead_minutes: int = 60
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -125,6 +134,9 @@ class Settings:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be at least 1")
         if self.subscription_recheck < 1:
             raise ConfigError(f"{PREFIX}SUBSCRIPTION_RECHECK must be at least 1 second")
+        for name in ("messages_per_minute", "reminder_ahead_minutes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{PREFIX}{name.upper()} must be at least 1")
         for name in ("reconcile_every", "job_lease"):
             if getattr(self, name) < 0:
                 raise ConfigError(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pluggy
 
-from ogcrm.pipeline.contracts import Cleaner, Reader, Scorer, SourceSpec
+from ogcrm.pipeline.contracts import Cleaner, Notifier, Reader, Scorer, SourceSpec
 
 hookspec = pluggy.HookspecMarker("ogcrm")
 
@@ -65,4 +65,16 @@ def ogcrm_register_sources() -> list[SourceSpec]:
 
     Must not: do I/O at call time beyond reading files shipped inside the plugin's own
     package.
+    """
+
+
+@hookspec
+def ogcrm_register_notifiers() -> list[type[Notifier]]:
+    """Return the :class:`~ogcrm.pipeline.contracts.Notifier` classes this plugin provides.
+
+    Called once when the plugin manager is built; all lists are collected. Names must be
+    unique. Built in: ``smtp`` (when ``OGCRM_SMTP_URL`` is set) and ``outbox`` (a file of
+    JSON lines in the data directory: the embedded default, which sends nothing).
+
+    Must not: connect anywhere at registration or in ``configure`` (connect in ``send``).
     """

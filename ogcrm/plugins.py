@@ -18,7 +18,7 @@ from typing import Any
 import pluggy
 
 from ogcrm import hookspecs
-from ogcrm.pipeline.contracts import Cleaner, Reader, Scorer, SourceSpec
+from ogcrm.pipeline.contracts import Cleaner, Notifier, Reader, Scorer, SourceSpec
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "ogcrm_plugins.scorers.wells",
     "ogcrm_plugins.scorers.production",
     "ogcrm_plugins.scorers.activity",
+    "ogcrm_plugins.notifiers",
 )
 
 
@@ -64,6 +65,7 @@ class Registry:
     readers: dict[str, type[Reader]] = field(default_factory=dict)
     cleaners: dict[str, type[Cleaner]] = field(default_factory=dict)
     scorers: dict[str, type[Scorer]] = field(default_factory=dict)
+    notifiers: dict[str, type[Notifier]] = field(default_factory=dict)
     sources: dict[str, SourceSpec] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     #: kind + name -> plugin that provided it
@@ -157,6 +159,7 @@ def build_registry(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> Registr
         ("reader", pm.hook.ogcrm_register_readers, registry.readers),
         ("cleaner", pm.hook.ogcrm_register_cleaners, registry.cleaners),
         ("scorer", pm.hook.ogcrm_register_scorers, registry.scorers),
+        ("notifier", pm.hook.ogcrm_register_notifiers, registry.notifiers),
     ):
         registered: dict[str, Any] = target
         for cls in _collect(hook()):

@@ -12,9 +12,12 @@ import datetime as dt
 
 import dramatiq
 
-# Each domain declares its jobs in its ``tasks`` module; importing them here is what puts
-# them on every broker this process builds.
+# Each domain declares its jobs in its ``tasks`` module (``jobs`` in sales, whose
+# ``tasks`` are follow-ups); importing them here is what puts them on every broker this
+# process builds.
 import ogcrm.datasets.tasks
+import ogcrm.messaging.tasks
+import ogcrm.sales.jobs
 import ogcrm.scoring.tasks  # noqa: F401
 from ogcrm.config import Settings
 from ogcrm.jobs import broker as _broker

@@ -32,6 +32,7 @@ FLOORS: dict[str, int] = {
     "ogcrm.jobs": 4,
     "ogcrm.scoring": 5,
     "ogcrm.accounts": 6,
+    "ogcrm.messaging": 6,
     "ogcrm.sales": 7,
     "ogcrm.datasets": 7,
     "ogcrm.worker": 8,

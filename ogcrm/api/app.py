@@ -176,7 +176,7 @@ def create_app(
     bus = build_bus(settings)
     events.bind(database.info, bus)  # what requests and in-process jobs commit is announced
     # in-process jobs share the API's engine and bus
-    broker = build_broker(settings, JobRuntime(database, settings.data_dir, bus))
+    broker = build_broker(settings, JobRuntime(database, settings.data_dir, bus, settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -28,6 +28,14 @@ class JobRuntime:
     db: Database
     data_dir: Path
     bus: EventBus | None = None
+    #: What the jobs are configured with (notifiers, reminders); from the environment
+    #: when not given.
+    settings: Settings | None = None
+
+    def config(self) -> Settings:
+        if self.settings is None:
+            self.settings = Settings.from_env()
+        return self.settings
 
     def publish(self, channel: str, payload: dict[str, Any]) -> None:
         """Publish progress; an event lost is no reason to fail the job."""
@@ -44,7 +52,7 @@ class JobRuntime:
         db = Database(settings, application_name="ogcrm-worker")
         bus = build_bus(settings)
         bind(db.info, bus)  # what the jobs commit is told to subscribers
-        return cls(db, settings.data_dir, bus)
+        return cls(db, settings.data_dir, bus, settings)
 
 
 RuntimeFactory = Callable[[], JobRuntime]

@@ -1,4 +1,4 @@
-"""What a reader, a cleaner and a scorer are: the plugin contract's classes.
+"""What a reader, a cleaner, a scorer and a notifier are: the plugin contract's classes.
 
 Plugins subclass these and register the classes through the hooks in
 :mod:`ogcrm.hookspecs`. Only this module and :mod:`ogcrm.hookspecs` are for plugins to
@@ -408,3 +408,63 @@ class Scorer(ABC):
     @abstractmethod
     def query(self, context: FeatureContext) -> Any:
         """The SELECT computing them (``organization_id`` + one column per feature)."""
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One message to one person, as a notifier is asked to deliver it."""
+
+    to: str  # the channel's address: an e-mail address for ``email``
+    subject: str
+    body: str
+    #: What kind of message (``task_reminder``, ``campaign``): for the notifier's
+    #: templates and the record, never shown as the sender.
+    template: str
+    to_name: str | None = None
+
+
+@dataclass(frozen=True)
+class NotifierSettings:
+    """What a notifier may be configured from (ogcrm's settings, read-only)."""
+
+    smtp_url: str | None
+    mail_from: str
+    data_dir: Path
+
+
+class NotifierError(Exception):
+    """A message could not be delivered; ``retryable`` says whether a later try may."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Notifier(ABC):
+    """Delivers outbound messages on one channel (campaign e-mails, task reminders).
+
+    Contract:
+        - ``name`` is unique across plugins; ``channel`` says what ``to`` addresses
+          (``email``). Of the notifiers of a channel that :meth:`configure` accepts,
+          the one with the highest ``priority`` delivers.
+        - :meth:`configure` decides from the settings alone, without I/O, and returns
+          ``None`` when this notifier is not set up (no SMTP URL, say).
+        - :meth:`send` delivers one message or raises :class:`NotifierError`; it returns
+          the provider's id for the message (or ``""``). It is called from a job, one
+          message at a time, already rate-limited and never for an opted-out contact.
+        - Never log a message's body or address: they are personal data (the record
+          ogcrm keeps says who, which template, when and the outcome).
+    """
+
+    name: ClassVar[str]
+    channel: ClassVar[str] = "email"
+    priority: ClassVar[int] = 0
+
+    @classmethod
+    @abstractmethod
+    def configure(cls, settings: NotifierSettings) -> Notifier | None:
+        """An instance ready to send, or ``None`` when the settings do not ask for it."""
+
+    @abstractmethod
+    def send(self, message: OutboundMessage) -> str:
+        """Deliver ``message``; raise :class:`NotifierError` when it cannot be."""

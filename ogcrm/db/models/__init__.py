@@ -41,6 +41,7 @@ from ogcrm.db.models.crm import (
     TaskStatus,
     organization_tag,
 )
+from ogcrm.db.models.messaging import MessageStatus, OutboundMessageRecord
 from ogcrm.db.models.pipeline import (
     CellIssue,
     ChangeRecord,
@@ -82,6 +83,7 @@ __all__ = [
     "InteractionKind",
     "MatchDecision",
     "MatchVerdict",
+    "MessageStatus",
     "Opportunity",
     "OpportunitySource",
     "OpportunityStage",
@@ -94,6 +96,7 @@ __all__ = [
     "OrganizationIdentifier",
     "OrganizationScore",
     "OrganizationStatus",
+    "OutboundMessageRecord",
     "Permit",
     "PipelineStage",
     "Product",
