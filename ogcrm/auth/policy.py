@@ -89,6 +89,8 @@ ENTITY_KINDS: dict[str, EntityKind] = {
             "audit_event": m.AuditEvent,
         }.items()
     },
+    # The service requests' routing rules (admins and managers by default).
+    "routing_rule": EntityKind("routing_rule", m.RoutingRule, ownerless=True),
     # Each pipeline stage's default win probability (admins only by default).
     "pipeline_stage": EntityKind("pipeline_stage", m.PipelineStage, ownerless=True),
     # An ability rather than a table: activating a rule set (admins only by default).

@@ -180,6 +180,17 @@ def validate(spec: RuleSetSpec, features: Mapping[str, Feature]) -> list[Fault]:
     return faults
 
 
+def logic_faults(logic: Any, base: str, variables: Mapping[str, Feature]) -> list[tuple[str, str]]:
+    """What is wrong with ``logic`` as a rule over ``variables`` (pointer, message): the
+    structural checks a scoring rule gets, for logic the interpreter evaluates (routing,
+    segments) rather than the SQL compiler."""
+    faults = list(_walk(logic, base, 1, variables))
+    nodes = _count(logic)
+    if nodes > MAX_NODES:
+        faults.append((base, f"the rule has {nodes} parts; at most {MAX_NODES}"))
+    return faults
+
+
 def _feature_columns(features: Mapping[str, Feature]) -> dict[str, tuple[Any, str]]:
     table = Table(
         "features",

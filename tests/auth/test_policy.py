@@ -325,4 +325,6 @@ def test_every_entity_kind_is_covered_by_this_table():
         # configuration keyed by stage name, not rows by id: its grant is tested with
         # the pipeline (tests/sales)
         "pipeline_stage",
+        # one ordered list, replaced whole: tested with routing (tests/sales)
+        "routing_rule",
     }

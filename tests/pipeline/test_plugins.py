@@ -164,6 +164,7 @@ def test_hooks_are_documented():
     hooks = [name for name in dir(hookspecs) if name.startswith("ogcrm_")]
     assert hooks == [
         "ogcrm_register_cleaners",
+        "ogcrm_register_notifiers",
         "ogcrm_register_readers",
         "ogcrm_register_scorers",
         "ogcrm_register_sources",

@@ -10,10 +10,17 @@ from ogcrm.api.mutations.crm import CrmMutations
 from ogcrm.api.mutations.datasets import DatasetMutations
 from ogcrm.api.mutations.rules import RuleMutations
 from ogcrm.api.mutations.sales import SalesMutations
+from ogcrm.api.mutations.service import ServiceMutations
 
 
 @strawberry.type
 class Mutation(
-    AuthMutations, CrmMutations, AdminMutations, DatasetMutations, RuleMutations, SalesMutations
+    AuthMutations,
+    CrmMutations,
+    AdminMutations,
+    DatasetMutations,
+    RuleMutations,
+    SalesMutations,
+    ServiceMutations,
 ):
     pass

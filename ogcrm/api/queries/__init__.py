@@ -16,14 +16,14 @@ from ogcrm.api.ids import local_id
 from ogcrm.api.queries.accounts import AccountQueries
 from ogcrm.api.queries.datasets import DatasetQueries
 from ogcrm.api.queries.rules import RuleQueries
-from ogcrm.api.queries.sales import SalesQueries
+from ogcrm.api.queries.sales import SalesQueries, ServiceQueries
 from ogcrm.api.types.access import User
 from ogcrm.api.types.contact import Contact
 from ogcrm.api.types.dataset import Dataset
 from ogcrm.api.types.organization import Organization
 from ogcrm.api.types.regulatory import Permit, Well
 from ogcrm.api.types.rules import RuleSet
-from ogcrm.api.types.sales import Opportunity, Order, Product
+from ogcrm.api.types.sales import Opportunity, Order, Product, ServiceRequest
 from ogcrm.api.types.task import Task
 from ogcrm.errors import InvalidInput
 
@@ -42,11 +42,12 @@ NODE_TYPES: dict[str, Any] = {
     "Opportunity": Opportunity,
     "Product": Product,
     "Order": Order,
+    "ServiceRequest": ServiceRequest,
 }
 
 
 @strawberry.type
-class Query(AccountQueries, DatasetQueries, RuleQueries, SalesQueries):
+class Query(AccountQueries, DatasetQueries, RuleQueries, SalesQueries, ServiceQueries):
     @strawberry.field(description="Any object by its global id, if you may see it.")
     async def node(self, info: Info[Context, None], id: relay.GlobalID) -> relay.Node | None:
         node_type = NODE_TYPES.get(id.type_name)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from functools import partial
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
 from ogcrm.api.context import Context
-from ogcrm.api.ids import local_id, page_info, user_pk
+from ogcrm.api.ids import gid, local_id, page_info, user_pk
 from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
 from ogcrm.api.permissions import IsAuthenticated
+from ogcrm.api.types.rules import InvalidRuleSet
 from ogcrm.api.types.sales import (
     Opportunity,
     OpportunityConnection,
@@ -22,12 +24,18 @@ from ogcrm.api.types.sales import (
     OrderConnection,
     PipelineStageFigures,
     Product,
+    RoutingPreviewRow,
+    RoutingRule,
+    RoutingRuleInput,
+    ServiceRequest,
+    ServiceRequestConnection,
     StageProbability,
 )
 from ogcrm.api.types.task import Task, TaskConnection
 from ogcrm.db import models
 from ogcrm.errors import InvalidInput
-from ogcrm.sales import opportunities, orders, tasks
+from ogcrm.rules.ruleset import RuleSetInvalid
+from ogcrm.sales import opportunities, orders, routing, service_requests, tasks
 
 
 @strawberry.enum(description="Which tasks by their due time.")
@@ -115,6 +123,42 @@ class OrderFilter:
             delivery_from=self.delivery_from,
             delivery_to=self.delivery_to,
         )
+
+
+@strawberry.input(description="Every given part must hold.")
+class ServiceRequestFilter:
+    status: models.ServiceRequestStatus | None = None
+    assignee: relay.GlobalID | None = None
+    team_id: relay.GlobalID | None = None
+    organization_id: relay.GlobalID | None = None
+    kind: str | None = None
+    sla_breached: bool | None = strawberry.field(
+        default=None, description="true: resolved late or open past the SLA."
+    )
+
+    def read(self) -> service_requests.ServiceRequestFilter:
+        return service_requests.ServiceRequestFilter(
+            status=self.status,
+            assignee_id=user_pk(self.assignee, "filter.assignee") if self.assignee else None,
+            team_id=local_id(self.team_id, "Team", field="filter.teamId") if self.team_id else None,
+            organization_id=local_id(
+                self.organization_id, "Organization", field="filter.organizationId"
+            )
+            if self.organization_id
+            else None,
+            kind=self.kind,
+            sla_breached=self.sla_breached,
+        )
+
+
+@strawberry.type(description="Where each open request would go (nothing saved or moved).")
+class RoutingPreview:
+    rows: list[RoutingPreviewRow]
+
+
+RoutingPreviewResult = Annotated[
+    RoutingPreview | InvalidRuleSet, strawberry.union("RoutingPreviewResult")
+]
 
 
 def _id_cursor(kind: str, after: str | None) -> int | None:
@@ -269,3 +313,77 @@ class SalesQueries:
             page_info=page_info(edges, has_next=has_next, after=after),
             count=partial(ctx.read, orders.count_orders, principal, where),
         )
+
+
+@strawberry.type
+class ServiceQueries:
+    @strawberry.field(
+        description="Service requests you may see, newest first.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def service_requests(
+        self,
+        info: Info[Context, None],
+        filter: ServiceRequestFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> ServiceRequestConnection:
+        ctx = info.context
+        check_first(first, ctx.settings.max_page_size)
+        principal, where = ctx.require_principal(), (filter or ServiceRequestFilter()).read()
+        rows, has_next = await ctx.read(
+            service_requests.list_service_requests,
+            principal,
+            where=where,
+            first=first,
+            after=_id_cursor("service_request", after),
+        )
+        edges = [
+            relay.Edge(
+                node=ServiceRequest.from_row(r), cursor=encode_cursor("service_request", (r.id,))
+            )
+            for r in rows
+        ]
+        return ServiceRequestConnection(
+            edges=edges,
+            page_info=page_info(edges, has_next=has_next, after=after),
+            count=partial(ctx.read, service_requests.count_service_requests, principal, where),
+        )
+
+    @strawberry.field(
+        description="The routing rules, in the order they are tried.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def routing_rules(self, info: Info[Context, None]) -> list[RoutingRule]:
+        rules = await info.context.read(routing.stored_rules)
+        return [RoutingRule.from_input(r) for r in rules]
+
+    @strawberry.field(
+        description="Where each open request you may see would go under these rules.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def preview_routing_rules(
+        self, info: Info[Context, None], rules: list[RoutingRuleInput]
+    ) -> RoutingPreviewResult:
+        wanted = [r.read() for r in rules]
+        principal = info.context.require_principal()
+
+        def _preview(session: Any) -> RoutingPreview | InvalidRuleSet:
+            try:
+                rows = routing.preview(session, principal, wanted)
+            except RuleSetInvalid as exc:
+                return InvalidRuleSet.from_faults(exc.faults)
+            return RoutingPreview(
+                rows=[
+                    RoutingPreviewRow(
+                        request_id=relay.GlobalID("ServiceRequest", str(r.request_id)),
+                        subject=r.subject,
+                        rule=r.rule,
+                        assign_user_id=gid("User", r.user_id),
+                        assign_team_id=gid("Team", r.team_id),
+                    )
+                    for r in rows
+                ]
+            )
+
+        return await info.context.read(_preview)

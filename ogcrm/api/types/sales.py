@@ -1,4 +1,5 @@
-"""Opportunities, the pipeline, products and orders, as the API shows them."""
+"""Opportunities, the pipeline, products, orders, service requests and their routing, as
+the API shows them."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ from typing import Any
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from ogcrm.api.context import Context
-from ogcrm.api.ids import gid
+from ogcrm.api.ids import gid, local_id, user_pk
 from ogcrm.api.nodes import scoped_nodes
 from ogcrm.api.types.access import Actor, actor
 from ogcrm.db import models
-from ogcrm.sales import opportunities, orders
+from ogcrm.db.types import utcnow
+from ogcrm.sales import opportunities, orders, routing
 
 strawberry.enum(models.OpportunityStage, name="OpportunityStage")
 strawberry.enum(
@@ -265,3 +268,144 @@ class OrderConnection(relay.Connection[Order]):
     @strawberry.field(description="How many match, all pages together (one COUNT when asked).")
     async def total_count(self) -> int:
         return int(await self.count())
+
+
+strawberry.enum(models.ServiceRequestStatus, name="ServiceRequestStatus")
+strawberry.enum(models.ServiceRequestPriority, name="ServiceRequestPriority")
+
+
+@strawberry.type(description="A customer's rating of how a request was handled.")
+class ServiceFeedback:
+    rating: int = strawberry.field(description="1 (poor) to 5 (excellent).")
+    comment: str | None
+    at: dt.datetime
+
+
+@strawberry.type(description="A customer's request for service, routed to staff.")
+class ServiceRequest(relay.Node):
+    id: relay.NodeID[int]
+    organization_id: relay.GlobalID
+    contact_id: relay.GlobalID | None
+    kind: str
+    priority: models.ServiceRequestPriority
+    status: models.ServiceRequestStatus
+    subject: str
+    description: str
+    address: str | None
+    well_id: relay.GlobalID | None
+    county: str | None
+    state: str | None
+    sla_due_at: dt.datetime | None = strawberry.field(description="Resolve by (kind and priority).")
+    resolution: str | None
+    resolved_at: dt.datetime | None
+    team_id: relay.GlobalID | None
+    routed_by_rule: str | None = strawberry.field(
+        description="The routing rule that assigned it (null: a person, or the default queue)."
+    )
+    feedback: ServiceFeedback | None
+    created_at: dt.datetime
+    assignee_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="Who works it.")
+    async def assignee(self, info: Info[Context, None]) -> Actor | None:
+        return await actor(info, self.assignee_pk)
+
+    @strawberry.field(description="Past its SLA: resolved late, or open past the due time.")
+    def sla_breached(self) -> bool:
+        if self.sla_due_at is None:
+            return False
+        return (self.resolved_at or utcnow()) > self.sla_due_at
+
+    @classmethod
+    def from_row(cls, row: models.ServiceRequest) -> ServiceRequest:
+        return cls(
+            id=row.id,
+            organization_id=relay.GlobalID("Organization", str(row.organization_id)),
+            contact_id=gid("Contact", row.contact_id),
+            kind=row.kind,
+            priority=row.priority,
+            status=row.status,
+            subject=row.subject,
+            description=row.description,
+            address=row.location,
+            well_id=gid("Well", row.well_id),
+            county=row.county,
+            state=row.state,
+            sla_due_at=row.sla_due_at,
+            resolution=row.resolution,
+            resolved_at=row.resolved_at,
+            team_id=gid("Team", row.team_id),
+            routed_by_rule=row.routed_by_rule,
+            feedback=ServiceFeedback(rating=row.rating, comment=row.feedback, at=row.feedback_at)
+            if row.rating is not None and row.feedback_at is not None
+            else None,
+            created_at=row.created_at,
+            assignee_pk=row.assignee_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return await scoped_nodes(
+            info, "service_request", models.ServiceRequest, node_ids, cls.from_row
+        )
+
+
+@strawberry.type(description="Service requests, newest first; `totalCount` counts all pages.")
+class ServiceRequestConnection(relay.Connection[ServiceRequest]):
+    count: strawberry.Private[Any] = None
+
+    @strawberry.field(description="How many match, all pages together (one COUNT when asked).")
+    async def total_count(self) -> int:
+        return int(await self.count())
+
+
+@strawberry.type(description="A routing rule: the first that holds assigns the request.")
+class RoutingRule:
+    name: str
+    logic: JSON
+    assign_user_id: relay.GlobalID | None
+    assign_team_id: relay.GlobalID | None
+    enabled: bool
+
+    @classmethod
+    def from_input(cls, r: routing.RuleInput) -> RoutingRule:
+        return cls(
+            name=r.name,
+            logic=r.logic,
+            assign_user_id=gid("User", r.assign_user_id),
+            assign_team_id=gid("Team", r.assign_team_id),
+            enabled=r.enabled,
+        )
+
+
+@strawberry.type(description="Where an open request would go under the rules previewed.")
+class RoutingPreviewRow:
+    request_id: relay.GlobalID
+    subject: str
+    rule: str | None = strawberry.field(description="null: no rule holds, the default queue.")
+    assign_user_id: relay.GlobalID | None
+    assign_team_id: relay.GlobalID | None
+
+
+@strawberry.input(description="Assign the first request this matches to a user or a team.")
+class RoutingRuleInput:
+    name: str
+    logic: JSON = strawberry.field(description="JSON-logic over the routing variables.")
+    assign_user_id: relay.GlobalID | None = None
+    assign_team_id: relay.GlobalID | None = None
+    enabled: bool = True
+
+    def read(self) -> routing.RuleInput:
+        return routing.RuleInput(
+            name=self.name,
+            logic=self.logic,
+            assign_user_id=user_pk(self.assign_user_id, "assignUserId")
+            if self.assign_user_id
+            else None,
+            assign_team_id=local_id(self.assign_team_id, "Team", field="assignTeamId")
+            if self.assign_team_id
+            else None,
+            enabled=self.enabled,
+        )

@@ -35,6 +35,7 @@ from ogcrm.db.models.crm import (
     Product,
     Segment,
     ServiceRequest,
+    ServiceRequestPriority,
     ServiceRequestStatus,
     Tag,
     Task,
@@ -62,7 +63,7 @@ from ogcrm.db.models.rules import (
     RuleSetStatus,
     ScoreSnapshot,
 )
-from ogcrm.db.models.sales import OpportunityStageChange, PipelineStage
+from ogcrm.db.models.sales import OpportunityStageChange, PipelineStage, RoutingRule
 
 __all__ = [
     "Action",
@@ -104,6 +105,7 @@ __all__ = [
     "RefreshToken",
     "Role",
     "RolePermission",
+    "RoutingRule",
     "RowOutcome",
     "Rule",
     "RuleSet",
@@ -112,6 +114,7 @@ __all__ = [
     "ScoreSnapshot",
     "Segment",
     "ServiceRequest",
+    "ServiceRequestPriority",
     "ServiceRequestStatus",
     "Severity",
     "Source",

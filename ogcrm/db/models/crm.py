@@ -95,6 +95,13 @@ class ServiceRequestStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class ServiceRequestPriority(enum.StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
 class CampaignStatus(enum.StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"
@@ -403,7 +410,10 @@ class ServiceRequest(IdMixin, TimestampMixin, Base):
     """A ticket: a customer's request for service, with its resolution."""
 
     __tablename__ = "service_request"
-    __table_args__ = (Index("ix_service_request_assignee_id_status", "assignee_id", "status"),)
+    __table_args__ = (
+        Index("ix_service_request_assignee_id_status", "assignee_id", "status"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+    )
 
     organization_id: Mapped[int] = foreign_key("organization.id", ondelete="CASCADE")
     contact_id: Mapped[int | None] = foreign_key(
@@ -424,6 +434,23 @@ class ServiceRequest(IdMixin, TimestampMixin, Base):
         "well.id", nullable=True, ondelete="SET NULL", index=False
     )
     resolved_at: Mapped[dt.datetime | None]
+    priority: Mapped[ServiceRequestPriority] = enum_column(
+        ServiceRequestPriority, default=ServiceRequestPriority.NORMAL
+    )
+    #: Where the work is: the well's county and state, or as given.
+    county: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(2))
+    #: When it must be resolved by, from its kind and priority.
+    sla_due_at: Mapped[dt.datetime | None]
+    team_id: Mapped[int | None] = foreign_key(
+        "team.id", nullable=True, ondelete="SET NULL", index=False
+    )
+    #: The routing rule that assigned it (null: assigned by a person, or by no rule).
+    routed_by_rule: Mapped[str | None] = mapped_column(String(200))
+    #: The customer's feedback once resolved: a 1-5 rating and a comment.
+    rating: Mapped[int | None]
+    feedback: Mapped[str | None] = mapped_column(Text)
+    feedback_at: Mapped[dt.datetime | None]
 
 
 class Segment(IdMixin, TimestampMixin, Base):

@@ -4,8 +4,9 @@ of every stage move."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ogcrm.db.base import Base, IdMixin, foreign_key
@@ -41,3 +42,31 @@ class OpportunityStageChange(IdMixin, Base):
         "user.id", nullable=True, ondelete="SET NULL", index=False
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RoutingRule(IdMixin, Base):
+    """One assignment rule: JSON-logic over a service request and its organization; the
+    first enabled rule (by ``position``) whose logic holds assigns the user or team."""
+
+    __tablename__ = "routing_rule"
+    __table_args__ = (
+        UniqueConstraint("position"),
+        CheckConstraint(
+            "assign_user_id IS NOT NULL OR assign_team_id IS NOT NULL", name="assigns_someone"
+        ),
+    )
+
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    logic: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    assign_user_id: Mapped[int | None] = foreign_key(
+        "user.id", nullable=True, ondelete="SET NULL", index=False
+    )
+    assign_team_id: Mapped[int | None] = foreign_key(
+        "team.id", nullable=True, ondelete="SET NULL", index=False
+    )
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = foreign_key(
+        "user.id", nullable=True, ondelete="SET NULL", index=False
+    )

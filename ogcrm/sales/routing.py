@@ -1,0 +1,260 @@
+"""Routing: who gets a service request, by rules an admin or manager writes.
+
+A rule is JSON-logic over the request and its organization (the variables below),
+evaluated by the rules engine's interpreter, in order: the first enabled rule whose logic
+holds assigns its user or team and is recorded on the request (``routedByRule``). No
+match leaves the request in the default queue: unassigned, for a manager to hand out.
+Rules are checked like scoring rules (unknown variables and operators are refused with a
+JSON Pointer to the fault) and can be previewed against the open requests before they
+are saved; saving replaces the whole ordered list at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ogcrm.auth import audit, policy
+from ogcrm.auth.principal import Principal
+from ogcrm.db.models import (
+    Action,
+    Organization,
+    OrganizationScore,
+    RoutingRule,
+    ServiceRequest,
+    ServiceRequestPriority,
+    ServiceRequestStatus,
+    Team,
+    User,
+)
+from ogcrm.errors import Conflict
+from ogcrm.pipeline.contracts import Feature
+from ogcrm.rules.jsonlogic import apply, truthy
+from ogcrm.rules.ruleset import Fault, RuleSetInvalid, logic_faults
+
+_RANK = {
+    ServiceRequestPriority.LOW: 1,
+    ServiceRequestPriority.NORMAL: 2,
+    ServiceRequestPriority.HIGH: 3,
+    ServiceRequestPriority.URGENT: 4,
+}
+
+#: What a routing rule may refer to (``{"var": "county"}``).
+VARIABLES: dict[str, Feature] = {
+    f.name: f
+    for f in (
+        Feature("kind", "text", "The request's kind, e.g. well_service."),
+        Feature("priority", "text", "low, normal, high or urgent."),
+        Feature("priority_rank", "number", "1 (low) to 4 (urgent): for bands, >= 3."),
+        Feature("county", "text", "Where the work is: county name in capitals (REEVES)."),
+        Feature("state", "text", "Where the work is: postal code (TX)."),
+        Feature("basin", "text", "The basin of that county (PERMIAN, EAGLE FORD...), or null."),
+        Feature("organization_state", "text", "The organization's own state."),
+        Feature("organization_score", "number", "The organization's score."),
+        Feature("organization_priority", "number", "The organization's priority."),
+    )
+}
+
+#: Major producing basins by (state, county): what ``basin`` reads. Counties outside
+#: them have none; a rule can always match on county and state instead.
+BASINS: dict[str, dict[str, str]] = {
+    "PERMIAN": {
+        "TX": "ANDREWS CRANE CULBERSON ECTOR GLASSCOCK HOWARD LOVING MARTIN MIDLAND PECOS "
+        "REAGAN REEVES UPTON WARD WINKLER",
+        "NM": "EDDY LEA",
+    },
+    "EAGLE FORD": {"TX": "ATASCOSA DEWITT DIMMIT GONZALES KARNES LA_SALLE MCMULLEN WEBB"},
+    "BAKKEN": {"ND": "DUNN MCKENZIE MOUNTRAIL WILLIAMS"},
+    "DJ": {"CO": "WELD ADAMS"},
+    "ANADARKO": {"OK": "BLAINE CANADIAN GRADY KINGFISHER"},
+    "HAYNESVILLE": {"LA": "CADDO DESOTO", "TX": "PANOLA HARRISON"},
+    "APPALACHIAN": {"PA": "BRADFORD GREENE SUSQUEHANNA WASHINGTON"},
+}
+_BASIN_OF = {
+    (state, county.replace("_", " ")): basin
+    for basin, states in BASINS.items()
+    for state, counties in states.items()
+    for county in counties.split()
+}
+
+
+def basin_of(state: str | None, county: str | None) -> str | None:
+    if not state or not county:
+        return None
+    return _BASIN_OF.get((state.upper(), county.upper().removesuffix(" COUNTY").strip()))
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    name: str
+    logic: Any
+    assign_user_id: int | None = None
+    assign_team_id: int | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Routed:
+    """Where one open request would go under a list of rules."""
+
+    request_id: int
+    subject: str
+    rule: str | None
+    user_id: int | None
+    team_id: int | None
+
+
+def validate_rules(session: Session, rules: Sequence[RuleInput]) -> list[Fault]:
+    """Every fault of the list, each with a JSON Pointer into it (empty: can be saved)."""
+    faults: list[Fault] = []
+    names: set[str] = set()
+    for i, rule in enumerate(rules):
+        name = rule.name.strip()
+        if not name or len(name) > 200:
+            faults.append(
+                Fault(rule.name, f"/rules/{i}/name", "a rule has a name of 1 to 200 characters")
+            )
+        elif name in names:
+            faults.append(Fault(name, f"/rules/{i}/name", "two rules have this name"))
+        names.add(name)
+        faults += [
+            Fault(name, path, message)
+            for path, message in logic_faults(rule.logic, f"/rules/{i}/logic", VARIABLES)
+        ]
+        if (rule.assign_user_id is None) == (rule.assign_team_id is None):
+            faults.append(Fault(name, f"/rules/{i}", "a rule assigns either a user or a team"))
+        elif rule.assign_user_id is not None and not session.scalar(
+            select(User.is_active).where(User.id == rule.assign_user_id)
+        ):
+            faults.append(Fault(name, f"/rules/{i}/assignUserId", "no such active user"))
+        elif rule.assign_team_id is not None and session.get(Team, rule.assign_team_id) is None:
+            faults.append(Fault(name, f"/rules/{i}/assignTeamId", "no such team"))
+    return faults
+
+
+def stored_rules(session: Session) -> list[RuleInput]:
+    rows = session.scalars(select(RoutingRule).order_by(RoutingRule.position))
+    return [RuleInput(r.name, r.logic, r.assign_user_id, r.assign_team_id, r.enabled) for r in rows]
+
+
+def save_rules(
+    session: Session, principal: Principal, rules: Sequence[RuleInput]
+) -> list[RuleInput]:
+    """Replace the routing rules with ``rules`` (in this order), if they are all valid;
+    otherwise :class:`RuleSetInvalid` with every fault."""
+    policy.require(principal, "routing_rule", Action.WRITE)
+    faults = validate_rules(session, rules)
+    if faults:
+        raise RuleSetInvalid(faults)
+    try:
+        with session.begin_nested():
+            session.execute(delete(RoutingRule))
+            for i, rule in enumerate(rules):
+                session.add(
+                    RoutingRule(
+                        position=i,
+                        name=rule.name.strip(),
+                        logic=rule.logic,
+                        assign_user_id=rule.assign_user_id,
+                        assign_team_id=rule.assign_team_id,
+                        enabled=rule.enabled,
+                        created_by_id=principal.user_id,
+                    )
+                )
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "the routing rules were changed meanwhile: load them and try again"
+        ) from None
+    audit.record(session, principal, "routing.save", entity="routing_rule", rules=len(rules))
+    return stored_rules(session)
+
+
+def _data(request: ServiceRequest, org: Any) -> dict[str, Any]:
+    county = request.county.upper() if request.county else None
+    return {
+        "kind": request.kind,
+        "priority": request.priority.value,
+        "priority_rank": _RANK[request.priority],
+        "county": county,
+        "state": request.state,
+        "basin": basin_of(request.state, county),
+        "organization_state": org.state if org is not None else None,
+        "organization_score": org.score if org is not None else None,
+        "organization_priority": org.priority if org is not None else None,
+    }
+
+
+def _organizations(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    stmt = (
+        select(
+            Organization.id, Organization.state, OrganizationScore.score, OrganizationScore.priority
+        )
+        .join(OrganizationScore, OrganizationScore.organization_id == Organization.id, isouter=True)
+        .where(Organization.id.in_(list(ids)))
+    )
+    return {row.id: row for row in session.execute(stmt)}
+
+
+def first_match(rules: Sequence[RuleInput], data: dict[str, Any]) -> RuleInput | None:
+    for rule in rules:
+        if rule.enabled and truthy(apply(rule.logic, data)):
+            return rule
+    return None
+
+
+def route(session: Session, request: ServiceRequest) -> RuleInput | None:
+    """Assign ``request`` by the stored rules (first match wins); ``None``: no rule
+    matched and it stays in the default queue, unassigned."""
+    org = _organizations(session, [request.organization_id]).get(request.organization_id)
+    rule = first_match(stored_rules(session), _data(request, org))
+    if rule is not None:
+        request.assignee_id = rule.assign_user_id
+        request.team_id = rule.assign_team_id
+        request.routed_by_rule = rule.name.strip()
+    return rule
+
+
+def preview(
+    session: Session, principal: Principal, rules: Sequence[RuleInput], *, limit: int = 500
+) -> list[Routed]:
+    """Where each open request the principal may read would go under ``rules`` (nothing
+    is saved or reassigned); invalid rules are :class:`RuleSetInvalid`."""
+    faults = validate_rules(session, rules)
+    if faults:
+        raise RuleSetInvalid(faults)
+    requests = list(
+        session.scalars(
+            policy.readable(
+                select(ServiceRequest)
+                .where(
+                    ServiceRequest.status.in_(
+                        [ServiceRequestStatus.OPEN, ServiceRequestStatus.IN_PROGRESS]
+                    )
+                )
+                .order_by(ServiceRequest.id)
+                .limit(limit),
+                "service_request",
+                principal,
+            )
+        )
+    )
+    orgs = _organizations(session, sorted({r.organization_id for r in requests}))
+    out = []
+    for request in requests:
+        rule = first_match(rules, _data(request, orgs.get(request.organization_id)))
+        out.append(
+            Routed(
+                request.id,
+                request.subject,
+                rule.name.strip() if rule else None,
+                rule.assign_user_id if rule else None,
+                rule.assign_team_id if rule else None,
+            )
+        )
+    return out
