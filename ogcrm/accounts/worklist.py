@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Text, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
+from ogcrm.accounts import segments
 from ogcrm.accounts.cleaning import clean_one, organization_name
 from ogcrm.auth import policy
 from ogcrm.auth.principal import Principal
@@ -84,6 +85,8 @@ class OrganizationFilter:
     no_interaction_days: int | None = None
     #: Only these organizations (does one of them match?).
     ids: Sequence[int] = ()
+    #: Members of this segment (its filter compiled into the same statement).
+    segment_id: int | None = None
 
 
 #: A position in the list: (priority, id) or (normalized name, id).
@@ -223,14 +226,21 @@ def _where(f: OrganizationFilter, principal: Principal) -> list[ColumnElement[bo
     return out
 
 
-def _base(f: OrganizationFilter | None, principal: Principal) -> Select[tuple[Organization]]:
+def _base(
+    session: Session, f: OrganizationFilter | None, principal: Principal
+) -> Select[tuple[Organization]]:
     stmt = (
         select(Organization)
         .join(Organization.ranking)
         .options(contains_eager(Organization.ranking))
     )
-    for clause in _where(f or OrganizationFilter(), principal):
+    f = f or OrganizationFilter()
+    for clause in _where(f, principal):
         stmt = stmt.where(clause)
+    if f.segment_id is not None:
+        segment = segments.get_segment(session, principal, f.segment_id)
+        members = segments.member_ids(session, segment.filter).subquery()
+        stmt = stmt.where(Organization.id.in_(select(members.c.id)))
     return policy.readable(stmt, "organization", principal)
 
 
@@ -251,7 +261,7 @@ def list_organizations(
     """
     if first < 0:
         raise InvalidInput("first must not be negative", field="first")
-    stmt = _base(where, principal)
+    stmt = _base(session, where, principal)
     if order is Order.PRIORITY:
         ranking = OrganizationScore.priority
         stmt = stmt.order_by(ranking.desc(), Organization.id.asc())
@@ -274,7 +284,7 @@ def count_organizations(
     session: Session, principal: Principal, where: OrganizationFilter | None = None
 ) -> int:
     """How many organizations the list would show, all pages together."""
-    stmt = _base(where, principal).with_only_columns(func.count()).order_by(None)
+    stmt = _base(session, where, principal).with_only_columns(func.count()).order_by(None)
     return int(session.scalar(stmt) or 0)
 
 

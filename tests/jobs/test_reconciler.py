@@ -123,4 +123,9 @@ def test_reconcile_command_re_sends_now(db, settings, tmp_path, monkeypatch):
     monkeypatch.setenv("OGCRM_INSTANCE_NAME", settings.instance_name)
     result = CliRunner().invoke(main, ["reconcile", "--lease", "0", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"process": [dataset_id], "merge": []}
+    assert json.loads(result.output) == {
+        "process": [dataset_id],
+        "merge": [],
+        "remind": [],
+        "send": [],
+    }

@@ -8,6 +8,7 @@ from ogcrm.api.mutations.admin import AdminMutations
 from ogcrm.api.mutations.auth import AuthMutations
 from ogcrm.api.mutations.crm import CrmMutations
 from ogcrm.api.mutations.datasets import DatasetMutations
+from ogcrm.api.mutations.outreach import OutreachMutations
 from ogcrm.api.mutations.rules import RuleMutations
 from ogcrm.api.mutations.sales import SalesMutations
 from ogcrm.api.mutations.service import ServiceMutations
@@ -22,5 +23,6 @@ class Mutation(
     RuleMutations,
     SalesMutations,
     ServiceMutations,
+    OutreachMutations,
 ):
     pass

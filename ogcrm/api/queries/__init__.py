@@ -15,12 +15,14 @@ from ogcrm.api.context import Context
 from ogcrm.api.ids import local_id
 from ogcrm.api.queries.accounts import AccountQueries
 from ogcrm.api.queries.datasets import DatasetQueries
+from ogcrm.api.queries.outreach import OutreachQueries
 from ogcrm.api.queries.rules import RuleQueries
 from ogcrm.api.queries.sales import SalesQueries, ServiceQueries
 from ogcrm.api.types.access import User
 from ogcrm.api.types.contact import Contact
 from ogcrm.api.types.dataset import Dataset
 from ogcrm.api.types.organization import Organization
+from ogcrm.api.types.outreach import Campaign, Segment
 from ogcrm.api.types.regulatory import Permit, Well
 from ogcrm.api.types.rules import RuleSet
 from ogcrm.api.types.sales import Opportunity, Order, Product, ServiceRequest
@@ -43,11 +45,15 @@ NODE_TYPES: dict[str, Any] = {
     "Product": Product,
     "Order": Order,
     "ServiceRequest": ServiceRequest,
+    "Segment": Segment,
+    "Campaign": Campaign,
 }
 
 
 @strawberry.type
-class Query(AccountQueries, DatasetQueries, RuleQueries, SalesQueries, ServiceQueries):
+class Query(
+    AccountQueries, DatasetQueries, RuleQueries, SalesQueries, ServiceQueries, OutreachQueries
+):
     @strawberry.field(description="Any object by its global id, if you may see it.")
     async def node(self, info: Info[Context, None], id: relay.GlobalID) -> relay.Node | None:
         node_type = NODE_TYPES.get(id.type_name)

@@ -8,7 +8,7 @@ import strawberry
 from strawberry import relay
 
 from ogcrm.accounts import worklist
-from ogcrm.api.ids import user_pk
+from ogcrm.api.ids import local_id, user_pk
 from ogcrm.errors import InvalidInput
 
 
@@ -64,6 +64,9 @@ class OrganizationFilter:
         default=None, description="Name (start of any word), alias, or operator number."
     )
     permit: PermitFilter | None = None
+    segment: relay.GlobalID | None = strawberry.field(
+        default=None, description="Members of this segment."
+    )
     no_interaction_for_days: int | None = strawberry.field(
         default=None, description="Nobody logged an interaction for this many days (or ever)."
     )
@@ -103,4 +106,5 @@ def read_filter(
         search=search if search is not None else f.search,
         permit=permit,
         no_interaction_days=f.no_interaction_for_days,
+        segment_id=local_id(f.segment, "Segment", field="filter.segment") if f.segment else None,
     )

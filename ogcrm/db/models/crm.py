@@ -477,6 +477,12 @@ class Campaign(IdMixin, TimestampMixin, Base):
     status: Mapped[CampaignStatus] = enum_column(CampaignStatus, default=CampaignStatus.DRAFT)
     starts_at: Mapped[dt.datetime | None]
     ends_at: Mapped[dt.datetime | None]
+    goal: Mapped[str | None] = mapped_column(Text, default="")
+    budget: Mapped[Decimal | None]
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
+    #: The message each member gets ({contact} and {organization} filled in).
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
 
 
 class CampaignMember(IdMixin, Base):
@@ -492,6 +498,12 @@ class CampaignMember(IdMixin, Base):
     )
     outcome: Mapped[str | None] = mapped_column(String(64))
     responded_at: Mapped[dt.datetime | None]
+    message_id: Mapped[int | None] = foreign_key(
+        "outbound_message.id", nullable=True, ondelete="SET NULL", index=False
+    )
+    opportunity_id: Mapped[int | None] = foreign_key(
+        "opportunity.id", nullable=True, ondelete="SET NULL", index=False
+    )
 
 
 class OrganizationEvent(IdMixin, Base):
