@@ -32,10 +32,8 @@ SEED = [
     "created_at, updated_at) SELECT 'Operator ' || g, 'OPERATOR ' || g, '[]', 'prospect', "
     "'US', CASE WHEN g %% 3 = 0 THEN 'TX' WHEN g %% 3 = 1 THEN 'OK' ELSE 'NM' END, now(), "
     "now() FROM generate_series(1, %(n)s) g",
-    "INSERT INTO organization_score (organization_id, score, priority) "
-    "SELECT id, 0, 0 FROM organization",
     "INSERT INTO permit (agency, permit_number, operator_id, issued_on, created_at, "
-    "updated_at) SELECT 'rrc', 'P' || g, 1 + (g * 7919) %% %(n)s, "
+    "updated_at) SELECT 'rrc', 'P' || g, 1 + (g::bigint * 7919) %% %(n)s, "
     "current_date - (g %% 365), now(), now() FROM generate_series(1, %(permits)s) g",
     "ANALYZE",
 ]
