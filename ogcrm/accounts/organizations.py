@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +28,7 @@ from ogcrm.db.models import (
     User,
     organization_tag,
 )
-from ogcrm.db.types import in_values
+from ogcrm.db.types import in_values, insert_or_ignore
 from ogcrm.errors import InvalidInput, NotFound, PermissionDenied
 from ogcrm.failpoints import failpoint
 from ogcrm.identifiers import IdentifierError, normalize_agency_identifier
@@ -320,12 +318,6 @@ def update_organization(
     return org, corrections
 
 
-def _insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(table).values(**values).on_conflict_do_nothing())
-
-
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, OrganizationStatus) else value
 
@@ -366,9 +358,9 @@ def set_tags(
             continue
         # two people tagging at once: whoever comes second finds the tag (and the
         # link) there already, instead of failing on the unique key
-        _insert_or_ignore(session, Tag.__table__, {"name": tag})
+        insert_or_ignore(session, Tag.__table__, [{"name": tag}])
         tag_id = session.scalar(select(Tag.id).where(Tag.name == tag))
-        _insert_or_ignore(session, organization_tag, {"organization_id": org.id, "tag_id": tag_id})
+        insert_or_ignore(session, organization_tag, [{"organization_id": org.id, "tag_id": tag_id}])
     if removing:
         session.execute(
             organization_tag.delete().where(

@@ -89,6 +89,9 @@ ENTITY_KINDS: dict[str, EntityKind] = {
             "audit_event": m.AuditEvent,
         }.items()
     },
+    # The tag vocabulary: creating, renaming and merging tags (admins and managers);
+    # tagging a record is a change to that record.
+    "tag": EntityKind("tag", m.Tag, ownerless=True),
     # The service requests' routing rules (admins and managers by default).
     "routing_rule": EntityKind("routing_rule", m.RoutingRule, ownerless=True),
     # Each pipeline stage's default win probability (admins only by default).

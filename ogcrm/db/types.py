@@ -60,3 +60,16 @@ def in_values(session: Session, column: Any, values: Iterable[Any]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, items, type_=ARRAY(column.type)))
     return column.in_(items)
+
+
+def insert_or_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows``, skipping any that a unique key already holds (``ON CONFLICT DO
+    NOTHING`` on both databases): two writers adding the same link both succeed."""
+    if not rows:
+        return
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(table).values(rows).on_conflict_do_nothing())

@@ -12,6 +12,7 @@ from ogcrm.api.mutations.outreach import OutreachMutations
 from ogcrm.api.mutations.rules import RuleMutations
 from ogcrm.api.mutations.sales import SalesMutations
 from ogcrm.api.mutations.service import ServiceMutations
+from ogcrm.api.mutations.tags import TagMutations
 
 
 @strawberry.type
@@ -24,5 +25,6 @@ class Mutation(
     SalesMutations,
     ServiceMutations,
     OutreachMutations,
+    TagMutations,
 ):
     pass

@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
+from ogcrm.accounts import tags
 from ogcrm.api.context import Context
 from ogcrm.api.permissions import IsAuthenticated
 from ogcrm.api.types.outreach import Campaign, Segment
@@ -17,8 +18,25 @@ from ogcrm.db import models
 from ogcrm.sales import campaigns
 
 
+@strawberry.type(description="A tag and how many records carry it.")
+class TagUse:
+    name: str
+    organizations: int
+    contacts: int
+
+
 @strawberry.type
 class OutreachQueries:
+    @strawberry.field(
+        description="Every tag, by name, with its use.", permission_classes=[IsAuthenticated]
+    )
+    async def tags(self, info: Info[Context, None]) -> list[TagUse]:
+        info.context.require_principal()
+        found = await info.context.read(tags.list_tags)
+        return [
+            TagUse(name=t.name, organizations=t.organizations, contacts=t.contacts) for t in found
+        ]
+
     @strawberry.field(
         description="Segments you may see, by name.", permission_classes=[IsAuthenticated]
     )

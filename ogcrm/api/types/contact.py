@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from ogcrm.api.types.organization import Organization
 
 
+def _contact_tags(session: Any, contact_ids: Any) -> dict[int, list[str]]:
+    from ogcrm.accounts import tags
+
+    return tags.tags_of_contacts(session, contact_ids)
+
+
 @strawberry.type
 class Contact(relay.Node):
     id: relay.NodeID[int]
@@ -50,6 +56,10 @@ class Contact(relay.Node):
         if self.points is not None and "phones" in self.points:
             return self.points["phones"]
         return info.context.loaders.contact_phones.load(self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Its tags, alphabetically.")
+    async def tags(self, info: Info[Context, None]) -> list[str]:
+        return list(await info.context.loaders.per_org(_contact_tags).load(self.id))
 
     @strawberry.field(description="The organization, if you may see it.")
     async def organization(

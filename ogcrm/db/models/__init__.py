@@ -40,6 +40,7 @@ from ogcrm.db.models.crm import (
     Tag,
     Task,
     TaskStatus,
+    contact_tag,
     organization_tag,
 )
 from ogcrm.db.models.messaging import MessageStatus, OutboundMessageRecord
@@ -125,6 +126,7 @@ __all__ = [
     "Team",
     "User",
     "Well",
+    "contact_tag",
     "organization_tag",
     "team_membership",
 ]

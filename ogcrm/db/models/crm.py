@@ -121,6 +121,14 @@ organization_tag = Table(
     Index("ix_organization_tag_tag_id", "tag_id"),
 )
 
+contact_tag = Table(
+    "contact_tag",
+    Base.metadata,
+    Column("contact_id", BigIntPK, ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", BigIntPK, ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_contact_tag_tag_id", "tag_id"),
+)
+
 
 class Tag(IdMixin, Base):
     __tablename__ = "tag"
