@@ -34,6 +34,7 @@ OWNED = (
 )
 SHARED = (
     "product",
+    "tag",  # the vocabulary: everyone reads it, managers and admins rename and merge
     "well",
     "permit",
     "production",
@@ -66,8 +67,10 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
                 "team",
             )
         },
+        "tag": ("all", "all"),
     },
     "analyst": {
+        "tag": ("all", "-"),
         "organization": ("all", "-"),
         **{kind: ("all", "-") for kind in ("product", "well", "permit", "production")},
         **{kind: ("all", "all") for kind in ("source", "dataset", "rule_set")},
@@ -76,8 +79,10 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
         # no overrides unless an admin grants them
         **{kind: ("own", "own") for kind in OWNED if kind != "priority_override"},
         **{kind: ("all", "-") for kind in ("product", "well", "permit", "production", "rule_set")},
+        "tag": ("all", "-"),
     },
     "viewer": {
+        "tag": ("all", "-"),
         **{
             kind: ("all", "-")
             for kind in ("organization", "product", "well", "permit", "production", "rule_set")
@@ -136,6 +141,7 @@ class World:
                 "source": m.Source(name="s", title="S", agency="rrc", reader="csv"),
                 "rule_set": m.RuleSet(name="r"),
                 "team": m.Team(name="t"),
+                "tag": m.Tag(name="permian"),
             }
             s.add_all(shared.values())
             s.flush()
