@@ -28,7 +28,7 @@ from ogcrm.db.models import (
     User,
     organization_tag,
 )
-from ogcrm.db.types import in_values, insert_or_ignore
+from ogcrm.db.types import in_values, insert_or_ignore, utcnow
 from ogcrm.errors import InvalidInput, NotFound, PermissionDenied
 from ogcrm.failpoints import failpoint
 from ogcrm.identifiers import IdentifierError, normalize_agency_identifier
@@ -113,8 +113,22 @@ def claim_organization(session: Session, principal: Principal, org_id: int) -> O
             "this organization already has an owner; ask a manager to reassign it"
         )
     policy.require(principal, "organization", Action.WRITE)
-    org.owner_id = principal.user_id
-    session.flush()
+    failpoint("organization.claim")  # between reading "unowned" and claiming (race tests)
+    # two reps claiming one prospect at once: the owner is set only if there is still
+    # none, so the second is told it has one instead of both being told they own it
+    claimed = session.execute(
+        update(Organization)
+        .where(Organization.id == org.id, Organization.owner_id.is_(None))
+        .values(owner_id=principal.user_id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    session.refresh(org)
+    if claimed != 1:
+        if org.owner_id == principal.user_id:
+            return org
+        raise PermissionDenied(
+            "this organization already has an owner; ask a manager to reassign it"
+        )
     audit.record(session, principal, "organization.claim", entity="organization", entity_id=org.id)
     account_event(
         session,

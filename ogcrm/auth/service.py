@@ -26,6 +26,7 @@ from ogcrm.config import Settings
 from ogcrm.db.models import Action, AuthSession, RefreshToken, Role, RolePermission, Scope, User
 from ogcrm.db.types import utcnow
 from ogcrm.errors import AuthenticationFailed, InvalidInput, RateLimited
+from ogcrm.failpoints import failpoint
 
 INVALID_CREDENTIALS = "invalid e-mail or password"
 
@@ -138,18 +139,7 @@ def refresh(
         return AuthenticationFailed("invalid refresh token", reason="unknown")
     now = utcnow()
     if row.used_at is not None:
-        if auth_session.revoked_at is None:
-            auth_session.revoked_at, auth_session.revoked_reason = now, "refresh_reuse"
-        audit.record(
-            session,
-            None,
-            "refresh_reuse_detected",
-            entity="auth_session",
-            entity_id=auth_session.id,
-            user_id=auth_session.user_id,
-            client_addr=client_addr,
-        )
-        return AuthenticationFailed("refresh token already used; session revoked", reason="reuse")
+        return _reuse(session, auth_session, client_addr, now)
     user = session.get(User, auth_session.user_id)
     reason = (
         "revoked"
@@ -172,8 +162,36 @@ def refresh(
             reason=reason,
         )
         return AuthenticationFailed(f"refresh token {reason}", reason=reason or "inactive")
-    row.used_at = now
+    failpoint("auth.refresh")  # between reading "unused" and using it (race tests)
+    # two refreshes of one token at once: only one may use it, the other is a replay
+    used = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if used != 1:
+        session.refresh(auth_session)
+        return _reuse(session, auth_session, client_addr, now)
     return _issue(session, settings, user, auth_session)
+
+
+def _reuse(
+    session: Session, auth_session: AuthSession, client_addr: str | None, now: dt.datetime
+) -> AuthenticationFailed:
+    """A refresh token used twice: revoke its whole session (the family) and say so."""
+    if auth_session.revoked_at is None:
+        auth_session.revoked_at, auth_session.revoked_reason = now, "refresh_reuse"
+    audit.record(
+        session,
+        None,
+        "refresh_reuse_detected",
+        entity="auth_session",
+        entity_id=auth_session.id,
+        user_id=auth_session.user_id,
+        client_addr=client_addr,
+    )
+    return AuthenticationFailed("refresh token already used; session revoked", reason="reuse")
 
 
 def logout(session: Session, principal: Principal) -> None:
