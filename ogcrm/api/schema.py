@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -48,13 +49,24 @@ def should_mask_error(error: GraphQLError) -> bool:
     return not (original is None or isinstance(original, client))
 
 
+#: graphql-core's "Did you mean ...?" tails: of fields, arguments, input fields, enum
+#: values and types alike.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
 class OgcrmSchema(strawberry.Schema):
     """Logs only unexpected errors: a client's invalid query or a refused token is the
     client's business, not an incident (those are audited or answered, not logged).
-    A domain error gets its ``code`` (and ``field``) in the error's extensions."""
+    A domain error gets its ``code`` (and ``field``) in the error's extensions. With
+    introspection off, no error suggests a name: "Did you mean 'version'?" would hand
+    out the schema introspection was turned off to keep."""
+
+    hide_suggestions = False
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
+            if self.hide_suggestions:
+                error.message = _SUGGESTION.sub("", error.message)
             extra = error_extensions(error.original_error) if error.original_error else None
             if extra:
                 error.extensions = {**(error.extensions or {}), **extra}
@@ -85,13 +97,15 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.debug:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask_error))
-    return OgcrmSchema(
+    schema = OgcrmSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=settings.max_page_size),
     )
+    schema.hide_suggestions = not settings.introspection
+    return schema
 
 
 def export_sdl() -> str:

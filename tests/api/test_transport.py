@@ -83,6 +83,28 @@ class TestSwitches:
             assert "introspection" in result["errors"][0]["message"].lower()
             assert gql(client, "{ version }")["data"]["version"]
 
+    def test_with_introspection_off_no_error_suggests_a_name(
+        self, settings: Settings, db: Database
+    ):
+        """Finding 7 of the outside attack: `{ versoin }` answered "Did you mean
+        'version'?", handing out the schema one name at a time."""
+        from dataclasses import replace
+
+        typos = [
+            "{ versoin }",
+            "{ organizations(frist: 1) { totalCount } }",
+            "{ myTasks(filter: {due: OVERDUEE}) { totalCount } }",
+            "{ myTasks(filter: {dew: OVERDUE}) { totalCount } }",
+            "query($f: TaskFiltr) { myTasks(filter: $f) { totalCount } }",
+        ]
+        with TestClient(create_app(settings, db=db)) as client:
+            assert "Did you mean" in gql(client, typos[0])["errors"][0]["message"]  # for developers
+        prod = replace(settings, introspection=False)
+        with TestClient(create_app(prod, db=db)) as client:
+            for query in typos:
+                errors = gql(client, query)["errors"]
+                assert errors and all("Did you mean" not in e["message"] for e in errors), errors
+
 
 class TestLimits:
     def test_token_bombs_are_refused_before_execution(self, client: TestClient):
