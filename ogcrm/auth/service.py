@@ -218,20 +218,43 @@ def revoke_all_sessions(session: Session, user: User, *, reason: str) -> None:
     )
 
 
-def change_password(session: Session, principal: Principal, *, current: str, new: str) -> None:
-    """Change one's own password; every existing session of the user ends."""
+def change_password(
+    session: Session,
+    principal: Principal,
+    throttle: LoginThrottle,
+    *,
+    current: str,
+    new: str,
+    client_addr: str | None = None,
+) -> InvalidInput | RateLimited | None:
+    """Change one's own password; every existing session of the user ends.
+
+    Throttled like a login (a stolen access token must not become a password oracle),
+    and a wrong current password is audited. Refusals are returned, not raised, so the
+    caller's transaction keeps their audit rows; ``None`` means changed.
+    """
     user = session.get(User, principal.user_id) if principal.user_id else None
-    if (
-        user is None
-        or user.password_hash is None
-        or not verify_password(current, user.password_hash)[0]
-    ):
-        raise InvalidInput("current password is wrong", field="currentPassword")
+    if user is None:
+        return InvalidInput("current password is wrong", field="currentPassword")
+    wait = throttle.hit(f"password-change:{user.id}", client_addr)
+    if wait is not None:
+        audit.record(
+            session, principal, "password_change_throttled", entity="user", entity_id=user.id,
+            client_addr=client_addr,
+        )  # fmt: skip
+        return RateLimited(f"too many attempts; try again in {wait} s", retry_after=wait)
+    if user.password_hash is None or not verify_password(current, user.password_hash)[0]:
+        audit.record(
+            session, principal, "password_change_failed", entity="user", entity_id=user.id,
+            client_addr=client_addr,
+        )  # fmt: skip
+        return InvalidInput("current password is wrong", field="currentPassword")
     if problem := check_password_policy(new):
-        raise InvalidInput(problem, field="newPassword")
+        return InvalidInput(problem, field="newPassword")
     user.password_hash = hash_password(new)
     revoke_all_sessions(session, user, reason="password_changed")
     audit.record(session, principal, "user.password_changed", entity="user", entity_id=user.id)
+    return None
 
 
 def authenticate(

@@ -218,3 +218,33 @@ class TestWebsocket:
         ):
             ws.send_json({"type": "connection_init"})
             ws.receive_json()
+
+
+def test_change_password_is_throttled_and_audited_like_a_login(
+    client: TestClient, db: Database, users
+):
+    """Finding 4 of the outside attack: twelve wrong current passwords were all answered,
+    never RateLimited, and left no audit row: a stolen access token was a password oracle."""
+    from sqlalchemy import select
+
+    from ogcrm.db.models import AuditEvent
+    from tests.support import gql, token_for
+
+    rep = users.create("sales")
+    token = token_for(client, rep)
+    guess = 'mutation($p: String!) { changePassword(currentPassword: $p, newPassword: "a brand new passphrase") { __typename ... on ValidationError { field } ... on RateLimited { retryAfter } } }'
+    answers = [
+        gql(client, guess, token=token, p=f"guess {n}")["data"]["changePassword"] for n in range(12)
+    ]
+    assert answers[0] == {"__typename": "ValidationError", "field": "currentPassword"}
+    assert answers[-1]["__typename"] == "RateLimited" and answers[-1]["retryAfter"] > 0
+    limited = [a for a in answers if a["__typename"] == "RateLimited"]
+    assert len(limited) == 12 - 5  # the per-account login rate: 5 a minute
+    right = gql(client, guess, token=token, p=rep.password)["data"]["changePassword"]
+    assert right["__typename"] == "RateLimited"  # the window holds even for the right one
+    with db.read() as s:
+        actions = s.scalars(
+            select(AuditEvent.action).where(AuditEvent.action.like("password_change%"))
+        ).all()
+    assert actions.count("password_change_failed") == 5
+    assert actions.count("password_change_throttled") == 8

@@ -107,12 +107,16 @@ class AuthMutations:
         ctx = info.context
 
         async def _call() -> LogoutPayload:
-            await ctx.write(
+            refused = await ctx.write(
                 service.change_password,
                 ctx.require_principal(),
+                ctx.throttle,
                 current=current_password,
                 new=new_password,
+                client_addr=ctx.client_addr,
             )
+            if refused is not None:  # its audit row is committed; now tell the client
+                raise refused
             return LogoutPayload(ok=True)
 
         return await guarded(ctx, _call)
