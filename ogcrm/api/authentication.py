@@ -30,7 +30,9 @@ async def authenticate(ctx: Context, header_value: object) -> Principal | None:
     """The principal for ``header_value``, ``None`` when no token was sent.
 
     A refused token is audited (in its own transaction, since the request then fails)
-    and logged with its reason before the error propagates.
+    and logged with its reason before the error propagates: the first from each address
+    each minute, within a global cap (:meth:`LoginThrottle.worth_recording`), since anyone
+    can send bad tokens and the audit log is append-only.
     """
     try:
         token = bearer_token(header_value)
@@ -41,10 +43,13 @@ async def authenticate(ctx: Context, header_value: object) -> Principal | None:
         )
     except AuthenticationFailed as exc:
         reason = exc.reason
-        log.warning("token refused from %s: %s", ctx.client_addr, reason)
+        if ctx.throttle.worth_recording("token_refused", ctx.client_addr):
+            log.warning("token refused from %s: %s", ctx.client_addr, reason)
 
-        def _audit(session: Session) -> None:
-            audit.record(session, None, "token_refused", client_addr=ctx.client_addr, reason=reason)
+            def _audit(session: Session) -> None:
+                audit.record(
+                    session, None, "token_refused", client_addr=ctx.client_addr, reason=reason
+                )
 
-        await ctx.write(_audit)
+            await ctx.write(_audit)
         raise

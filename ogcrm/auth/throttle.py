@@ -16,6 +16,11 @@ from limits.strategies import MovingWindowRateLimiter
 
 from ogcrm.config import Settings
 
+#: Unauthenticated events written down per minute: one per address, this many in all.
+UNAUTHENTICATED_PER_MINUTE = 60
+_ONE_A_MINUTE = parse("1/minute")
+_GLOBAL = parse(f"{UNAUTHENTICATED_PER_MINUTE}/minute")
+
 
 class LoginThrottle:
     def __init__(self, settings: Settings) -> None:
@@ -36,3 +41,11 @@ class LoginThrottle:
                 reset = self._limiter.get_window_stats(limit, self._namespace, kind, key).reset_time
                 waits.append(max(1, math.ceil(reset - time.time())))
         return max(waits) if waits else None
+
+    def worth_recording(self, event: str, client_addr: str | None) -> bool:
+        """Whether an unauthenticated event (a refused token) from ``client_addr`` should
+        be written down: the first per address each minute and at most
+        ``UNAUTHENTICATED_PER_MINUTE`` from everywhere, so traffic without an account can
+        never grow the append-only audit log (or the log file) faster than that."""
+        per_address = self._limiter.hit(_ONE_A_MINUTE, self._namespace, event, client_addr or "-")
+        return per_address and self._limiter.hit(_GLOBAL, self._namespace, event, "*")

@@ -189,3 +189,23 @@ class TestDecoding:
             return  # the flip hit base64 padding bits: the same token, not a tampered one
         with pytest.raises(AuthenticationFailed):
             decode_access_token(TEST_SECRET_KEY, mutated)
+
+
+def test_refused_tokens_cannot_grow_the_audit_log_without_bound(
+    client: TestClient, db: Database, settings
+):
+    """Finding 2 of the outside attack: every request with a bad token wrote a permanent
+    row (1,000 requests, 1,000 rows), which the append-only triggers then kept forever."""
+    from ogcrm.auth.throttle import UNAUTHENTICATED_PER_MINUTE, LoginThrottle
+
+    for _ in range(50):
+        response = client.post(
+            "/graphql", json={"query": ME}, headers={"authorization": "Bearer not-a-token"}
+        )
+        assert response.status_code == 401  # every one is still refused, and says why
+    with db.read() as s:
+        refused = s.scalars(select(AuditEvent).where(AuditEvent.action == "token_refused")).all()
+    assert len(refused) == 1  # the first from this address this minute
+    throttle = LoginThrottle(settings)
+    recorded = [throttle.worth_recording("probe", f"203.0.113.{n}") for n in range(100)]
+    assert sum(recorded) == UNAUTHENTICATED_PER_MINUTE  # and a cap over all addresses
