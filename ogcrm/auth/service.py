@@ -72,16 +72,19 @@ def login(
     user = session.scalar(select(User).where(User.email == address))
     wait = throttle.hit(address, client_addr)
     if wait is not None:
-        audit.record(
-            session,
-            None,
-            "login_throttled",
-            entity="user",
-            entity_id=user.id if user else None,
-            user_id=user.id if user else None,
-            client_addr=client_addr,
-            email=address,
-        )
+        # refused before any password is checked: anyone can cause this, so it is
+        # written down boundedly (a failed password check always is, below)
+        if throttle.worth_recording("login_throttled", client_addr):
+            audit.record(
+                session,
+                None,
+                "login_throttled",
+                entity="user",
+                entity_id=user.id if user else None,
+                user_id=user.id if user else None,
+                client_addr=client_addr,
+                email=address,
+            )
         return RateLimited(f"too many login attempts; try again in {wait} s", retry_after=wait)
     if user is None or user.password_hash is None:
         dummy_verify(password)
@@ -126,16 +129,25 @@ def login(
 
 
 def refresh(
-    session: Session, settings: Settings, *, token: str, client_addr: str | None
+    session: Session,
+    settings: Settings,
+    *,
+    token: str,
+    client_addr: str | None,
+    throttle: LoginThrottle | None = None,
 ) -> TokenPair | AuthenticationFailed:
     """Rotate a refresh token. A token already rotated is a replay: the whole session is
-    revoked, so whoever holds the newer token loses it too."""
+    revoked, so whoever holds the newer token loses it too. A token nobody issued is
+    audited boundedly (``throttle``): anyone can send one."""
     row = session.scalar(
         select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(token))
     )
     auth_session = session.get(AuthSession, row.session_id) if row else None
     if row is None or auth_session is None:
-        audit.record(session, None, "refresh_refused", client_addr=client_addr, reason="unknown")
+        if throttle is None or throttle.worth_recording("refresh_refused", client_addr):
+            audit.record(
+                session, None, "refresh_refused", client_addr=client_addr, reason="unknown"
+            )
         return AuthenticationFailed("invalid refresh token", reason="unknown")
     now = utcnow()
     if row.used_at is not None:

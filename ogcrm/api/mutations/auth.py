@@ -80,7 +80,11 @@ class AuthMutations:
 
         def _refresh(session: Session) -> AuthPayload | AuthenticationError:
             result = service.refresh(
-                session, ctx.settings, token=refresh_token, client_addr=ctx.client_addr
+                session,
+                ctx.settings,
+                token=refresh_token,
+                client_addr=ctx.client_addr,
+                throttle=ctx.throttle,
             )
             if isinstance(result, errors.AuthenticationFailed):
                 return AuthenticationError(message=str(result))
