@@ -59,6 +59,9 @@ def _configure_sqlite(engine: Engine) -> None:
         try:
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA busy_timeout = 30000")
+            # REPLACE (and INSERT OR REPLACE) deletes the row it replaces without firing
+            # DELETE triggers unless this is on: it would rewrite an append-only row
+            cursor.execute("PRAGMA recursive_triggers = ON")
             if engine.url.database not in (None, "", ":memory:"):
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.execute("PRAGMA synchronous = NORMAL")

@@ -49,6 +49,20 @@ def test_history_rows_cannot_be_changed_through_sql(db: Database, rows, table: s
         assert s.scalar(text(f"SELECT count(*) FROM {table} WHERE entity = 'tampered'")) == 0
 
 
+@pytest.mark.parametrize("table", ["audit_event", "change_record"])
+def test_replace_cannot_rewrite_a_history_row_on_sqlite(db: Database, rows, table: str):
+    """Finding 6 of the outside attack: SQLite's REPLACE deleted the old row without
+    firing the DELETE trigger, then inserted the tampered one under the same id."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("REPLACE INTO is SQLite's (PostgreSQL has none; UPDATE is refused above)")
+    with pytest.raises(DBAPIError, match="append-only"), db.unit_of_work() as s:
+        columns = [r[1] for r in s.execute(text(f"PRAGMA table_info({table})"))]
+        chosen = ", ".join("'tampered'" if c == "entity" else c for c in columns)
+        s.execute(text(f"REPLACE INTO {table} ({', '.join(columns)}) SELECT {chosen} FROM {table}"))
+    with db.read() as s:
+        assert s.scalar(text(f"SELECT count(*) FROM {table} WHERE entity = 'tampered'")) == 0
+
+
 def test_truncate_is_refused_on_postgresql(db: Database, rows):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("TRUNCATE is PostgreSQL's; SQLite has none (DELETE is covered above)")
