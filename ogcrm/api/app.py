@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -110,7 +111,14 @@ class GraphQLApp(GraphQL[Context, None]):
         except AuthenticationFailed as exc:
             response = token_refused(exc)
         except HTTPException as exc:
-            response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+            # GraphQL-shaped, like every other refusal, so a client parses one format
+            response = JSONResponse(
+                {
+                    "data": None,
+                    "errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}],
+                },
+                status_code=exc.status_code,
+            )
         await response(scope, receive, send)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -126,6 +134,22 @@ class GraphQLApp(GraphQL[Context, None]):
             ctx = getattr(request.state, "ogcrm_context", None)
             if isinstance(ctx, Context):
                 await ctx.close()
+
+    def decode_json(self, data: str | bytes) -> object:
+        """The request body (or a GET parameter) as JSON, or a 400 saying what is wrong
+        with it: not UTF-8, nested past what the parser recurses through, or not an
+        object (`null`, `"x"`, `123` were 500s)."""
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, f"the body is not UTF-8 (byte {exc.start})") from None
+        try:
+            value = json.loads(text)
+        except RecursionError:
+            raise HTTPException(400, "the body nests too deeply") from None
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, 'the body must be a JSON object: {"query": ...}')
+        return value
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html())

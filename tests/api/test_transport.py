@@ -209,3 +209,26 @@ def test_schema_file_matches_the_code():
     assert path.read_text(encoding="utf-8") == export_sdl(), (
         "run: ogcrm export-schema > graphql/schema.graphql"
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"null", "must be a JSON object"),
+        (b'"x"', "must be a JSON object"),
+        (b"123", "must be a JSON object"),
+        (b'{"query": "{ version }"\xff}', "not UTF-8"),
+        (
+            b'{"query": "{ version }", "variables": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "nests too deeply",
+        ),
+        (b"{not json", "Unable to parse"),
+    ],
+    ids=["null", "string", "number", "invalid-utf8", "deep", "broken"],
+)
+def test_a_malformed_body_is_a_400_that_says_why(client: TestClient, body: bytes, says: str):
+    """Finding 8 of the outside attack: these were HTTP 500s."""
+    response = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert says in error["message"] and error["extensions"]["code"] == "BAD_REQUEST"
