@@ -67,6 +67,7 @@ def create_organization(
     """
     cleaned = organization_name(name)
     display, key = cleaned.display, cleaned.key
+    _check_length("name", "name", display)
     typed = {k: fields.pop(k) for k in list(fields) if k in EDITABLE}
     values, corrections = clean_fields({k: v for k, v in typed.items() if v is not None})
     fields.update({k: v for k, v in values.items() if v is not None})

@@ -69,6 +69,23 @@ def token_refused(exc: AuthenticationFailed) -> JSONResponse:
     )
 
 
+def _holds_nul(value: object) -> bool:
+    """Whether any string in a decoded JSON value holds a NUL (PostgreSQL refuses to
+    store one; SQLite would): walked without recursion, whatever the nesting."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with ogcrm's context and hardened transport defaults."""
 
@@ -149,6 +166,8 @@ class GraphQLApp(GraphQL[Context, None]):
             raise HTTPException(400, "the body nests too deeply") from None
         if not isinstance(value, (dict, list)):
             raise HTTPException(400, 'the body must be a JSON object: {"query": ...}')
+        if _holds_nul(value):
+            raise HTTPException(400, "text may not contain NUL characters")
         return value
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:

@@ -9,6 +9,9 @@ from strawberry import relay
 
 from ogcrm.errors import InvalidInput
 
+#: The largest id any table holds (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
 
 def local_id(gid: relay.GlobalID, expected: str, *, field: str = "id") -> int:
     """The database id inside a global id of type ``expected``; another type's id, or a
@@ -16,9 +19,12 @@ def local_id(gid: relay.GlobalID, expected: str, *, field: str = "id") -> int:
     if gid.type_name != expected:
         raise InvalidInput(f"expected a {expected} id, got a {gid.type_name} id", field=field)
     try:
-        return int(gid.node_id)
+        value = int(gid.node_id)
     except ValueError:
         raise InvalidInput(f"invalid {expected} id", field=field) from None
+    if not 0 < value <= MAX_ID:  # a BIGINT on PostgreSQL; SQLite's rowid alike
+        raise InvalidInput(f"invalid {expected} id", field=field)
+    return value
 
 
 def gid(type_name: str, value: int | None) -> relay.GlobalID | None:

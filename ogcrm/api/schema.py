@@ -26,7 +26,7 @@ from ogcrm.api.errors import error_extensions
 from ogcrm.api.mutations import Mutation
 from ogcrm.api.queries import Query
 from ogcrm.api.subscriptions import Subscription
-from ogcrm.api.validation import OneCredentialFieldPerDocument
+from ogcrm.api.validation import NoNulCharacters, OneCredentialFieldPerDocument
 from ogcrm.config import Settings
 from ogcrm.errors import DomainError
 
@@ -84,6 +84,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query_depth_limiter.create_validator(MAX_DEPTH, None),
         max_aliases.create_validator(MAX_ALIASES),
         OneCredentialFieldPerDocument,
+        NoNulCharacters,
     ]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)

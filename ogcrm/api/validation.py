@@ -6,7 +6,7 @@ from typing import Any
 
 from graphql.validation import ValidationRule
 
-from graphql import FieldNode, GraphQLError, ValidationContext
+from graphql import FieldNode, GraphQLError, StringValueNode, ValidationContext
 
 #: Fields that check a secret: one per document, so aliases cannot multiply guesses in
 #: a single request (OpenCTI-Platform/opencti#6898).
@@ -30,3 +30,13 @@ class OneCredentialFieldPerDocument(ValidationRule):
                     node,
                 )
             )
+
+
+class NoNulCharacters(ValidationRule):
+    """A string literal may not hold a NUL character: PostgreSQL refuses to store one
+    (SQLite would), so it is refused here, the same on both (variables are checked as
+    the body is read, :meth:`ogcrm.api.app.GraphQLApp.decode_json`)."""
+
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
+        if "\x00" in node.value:
+            self.report_error(GraphQLError("text may not contain NUL characters", node))

@@ -232,3 +232,37 @@ def test_a_malformed_body_is_a_400_that_says_why(client: TestClient, body: bytes
     assert response.status_code == 400
     (error,) = response.json()["errors"]
     assert says in error["message"] and error["extensions"]["code"] == "BAD_REQUEST"
+
+
+def test_client_mistakes_are_typed_errors_on_both_databases(client: TestClient, users):
+    """Finding 8 of the outside attack: on PostgreSQL these were "Unexpected error." with
+    a traceback in the log, where SQLite stored the value."""
+    import base64
+
+    token = token_for(client, users.create("manager"))
+    too_big = base64.b64encode(b"Organization:99999999999999999999").decode()
+    found = gql(client, "query($id: ID!) { node(id: $id) { id } }", token=token, id=too_big)
+    assert found["errors"][0]["extensions"] == {"code": "ValidationError", "field": "id"}
+    create = (
+        "mutation($name: String!) { createOrganization(input: {name: $name}) "
+        "{ __typename ... on ValidationError { field message } } }"
+    )
+    long = gql(client, create, token=token, name="x" * 400)["data"]["createOrganization"]
+    assert long == {
+        "__typename": "ValidationError",
+        "field": "name",
+        "message": "name is longer than 300 characters",
+    }
+    literal = gql(
+        client,
+        'mutation { createOrganization(input: {name: "a\\u0000b"}) { __typename } }',
+        token=token,
+    )
+    assert literal["errors"][0]["message"] == "text may not contain NUL characters"
+    response = client.post(
+        "/graphql",
+        json={"query": create, "variables": {"name": "a\x00b"}},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "text may not contain NUL characters"
