@@ -30,6 +30,11 @@ class ContactDetails:
     phones: list[str] = field(default_factory=list)
 
 
+#: The longest search a person types (a longer one is no name: SQLite refuses a LIKE
+#: pattern past about 50 KB, PostgreSQL would scan for it).
+MAX_SEARCH = 200
+
+
 def list_contacts(
     session: Session,
     principal: Principal,
@@ -50,9 +55,13 @@ def list_contacts(
         stmt = stmt.where(Contact.organization_id == organization_id)
     if search and search.strip():
         needle = search.strip().lower()
+        if len(needle) > MAX_SEARCH:
+            raise InvalidInput(f"search is longer than {MAX_SEARCH} characters", field="search")
+        # % and _ are what the person typed, not wildcards
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(
             or_(
-                Contact.full_name.ilike(f"%{needle}%", escape="\\"),
+                Contact.full_name.ilike(f"%{escaped}%", escape="\\"),
                 Contact.id.in_(
                     select(ContactEmail.contact_id).where(
                         ContactEmail.address.contains(needle, autoescape=True)

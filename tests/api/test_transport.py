@@ -266,3 +266,29 @@ def test_client_mistakes_are_typed_errors_on_both_databases(client: TestClient, 
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["message"] == "text may not contain NUL characters"
+
+
+def test_contact_search_takes_what_was_typed_literally(client: TestClient, db: Database, users):
+    """Finding 8 of the outside attack: `%` and `_` acted as wildcards, and a 900 KB search
+    failed on SQLite (`LIKE or GLOB pattern too complex`)."""
+    from ogcrm.accounts.organizations import create_organization
+    from ogcrm.db.models import Contact
+
+    rep = users.create("sales")
+    with db.unit_of_work() as s:
+        org = create_organization(s, rep.principal(db), name="Caprock Operating LLC").id
+        s.add_all([Contact(organization_id=org, full_name=n) for n in ("Ann Buyer", "50% Partner")])
+    token = token_for(client, rep)
+    query = "query($q: String!) { contacts(search: $q) { edges { node { fullName } } } }"
+
+    def names(q: str) -> list[str]:
+        return [
+            e["node"]["fullName"]
+            for e in gql(client, query, token=token, q=q)["data"]["contacts"]["edges"]
+        ]
+
+    assert names("%") == ["50% Partner"]
+    assert names("a_n") == []  # not "Ann" through a wildcard
+    assert names("ann") == ["Ann Buyer"]
+    refused = gql(client, query, token=token, q="x" * 900_000)
+    assert refused["errors"][0]["extensions"] == {"code": "ValidationError", "field": "search"}
