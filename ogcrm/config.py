@@ -74,9 +74,13 @@ class Settings:
     #: Lifetime of access tokens (JWT) and of a login's refresh-token family, in seconds.
     access_token_ttl: int = 900
     refresh_token_ttl: int = 30 * 24 * 3600
-    #: Login attempts allowed per account and per client address (``limits`` notation).
+    #: Login attempts allowed (``limits`` notation): per account from one client address
+    #: (so five wrong guesses from one place cannot lock the owner out from another),
+    #: per client address over all accounts, and per account from everywhere (a
+    #: guesser with many addresses).
     login_rate_per_account: str = "5/minute"
     login_rate_per_address: str = "30/minute"
+    login_rate_per_account_total: str = "100/hour"
     #: Addresses of reverse proxies whose X-Forwarded-For is believed ("" = none).
     trusted_proxies: str = ""
     #: Browser origins allowed to call the API (CORS), comma-separated, e.g.

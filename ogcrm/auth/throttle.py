@@ -28,11 +28,20 @@ class LoginThrottle:
         self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
         self._per_account = parse(settings.login_rate_per_account)
         self._per_address = parse(settings.login_rate_per_address)
+        self._per_account_total = parse(settings.login_rate_per_account_total)
         self._namespace = f"{settings.instance_name}:login"
 
     def hit(self, email: str, client_addr: str | None) -> int | None:
-        """Count one attempt; return seconds to wait if either window is exhausted."""
-        checks = [(self._per_account, "account", email.strip().lower())]
+        """Count one attempt; return seconds to wait if any window is exhausted.
+
+        The tight per-account window counts attempts from one address: someone who
+        knows a rep's e-mail cannot keep the rep out by failing five times from their
+        own machine (finding 9 of the outside attack)."""
+        account = email.strip().lower()
+        checks = [
+            (self._per_account, "account", f"{account}|{client_addr or '-'}"),
+            (self._per_account_total, "account-total", account),
+        ]
         if client_addr:
             checks.append((self._per_address, "address", client_addr))
         waits = []

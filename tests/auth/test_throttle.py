@@ -48,6 +48,49 @@ class TestPerAccount:
             _attempt(client, victim.email)
         assert _attempt(client, other.email, password=other.password)["__typename"] == "AuthPayload"
 
+    def test_failures_from_one_address_do_not_lock_the_owner_out_elsewhere(
+        self, settings: Settings, db: Database, users
+    ):
+        """Finding 9 of the outside attack: anyone who knew a rep's e-mail could keep
+        them out by failing five times a minute."""
+        from ogcrm.auth import service
+        from ogcrm.auth.throttle import LoginThrottle
+
+        rep = users.create("sales")
+        settings = settings.with_secret_key()
+        throttle = LoginThrottle(settings)
+
+        def login(password: str, address: str) -> str:
+            with db.unit_of_work() as s:
+                result = service.login(
+                    s, settings, throttle, email=rep.email, password=password, client_addr=address
+                )
+            return type(result).__name__
+
+        attacker, office = "203.0.113.66", "198.51.100.10"
+        assert [login("wrong", attacker) for _ in range(6)][-1] == "RateLimited"
+        assert login(rep.password, office) == "TokenPair"
+        assert login(rep.password, attacker) == "RateLimited"  # the attacker's window holds
+
+    def test_guesses_from_many_addresses_are_bounded_per_account(
+        self, settings: Settings, db: Database, users
+    ):
+        from ogcrm.auth import service
+        from ogcrm.auth.throttle import LoginThrottle
+
+        rep = users.create("sales")
+        tight = replace(settings, login_rate_per_account_total="8/hour").with_secret_key()
+        throttle = LoginThrottle(tight)
+        results = []
+        for n in range(9):
+            with db.unit_of_work() as s:
+                result = service.login(
+                    s, tight, throttle, email=rep.email, password="wrong",
+                    client_addr=f"203.0.113.{n}",
+                )  # fmt: skip
+            results.append(type(result).__name__)
+        assert results[:8] == ["AuthenticationFailed"] * 8 and results[8] == "RateLimited"
+
 
 class TestPerAddress:
     def test_spraying_many_accounts_from_one_address_is_throttled(
