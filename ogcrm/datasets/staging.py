@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from ogcrm.datasets import lifecycle
@@ -117,6 +117,10 @@ def process(
             )
     except (ReaderError, MappingError) as exc:
         _fail(db, dataset_id, str(exc))
+    except (IntegrityError, DataError) as exc:
+        # what the file holds broke a constraint or a column: bad input, failed at once
+        # with its reason (retrying it would loop forever, finding 1 of the outside attack)
+        _fail(db, dataset_id, f"the file's rows cannot be stored: {_first_line(exc)}")
     except DBAPIError:
         # a database fault, not bad input: nothing was staged (one transaction), and the
         # dataset goes back to received so the retried job can claim it again
@@ -126,6 +130,10 @@ def process(
         result = session.get(Dataset, dataset_id)
         session.expunge(result)
         return result
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
 
 
 def _release(db: Database, dataset_id: int) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from ogcrm.db.session import Database
 from ogcrm.jobs.runtime import JobRuntime, RuntimeFactory
@@ -69,7 +69,10 @@ def owed(fn: OwedFunction) -> OwedFunction:
 
 
 def retry_when(retries: int, exc: Exception) -> bool:
-    """Retry database faults a few times; never bad input."""
+    """Retry database faults a few times; never bad input. A broken constraint or a
+    value a column cannot hold is the data's fault, the same on every try."""
+    if isinstance(exc, (IntegrityError, DataError)):
+        return False
     return retries < 5 and isinstance(exc, (OperationalError, DBAPIError))
 
 

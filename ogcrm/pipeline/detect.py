@@ -57,14 +57,31 @@ def read_file(
     display = display_name or path.name
     verdict = sniff or sniff_file(path, registry, display_name=display)
     if verdict.reader == "archive":
+        # rows are numbered on through the members, in archive order, so that every row
+        # of the archive has its own number (each member restarting at 1 made the second
+        # member's rows collide with the first's); each chunk names its member
+        offset = 0
         for member, extracted in extract_members(path, display_name=display):
+            last = offset
             inner = f"{display}!{member}"
             for chunk in read_file(
                 extracted, registry, chunk_rows=chunk_rows, options=options, display_name=inner
             ):
-                yield replace(
-                    chunk, sheet=member if chunk.sheet is None else f"{member}:{chunk.sheet}"
+                numbers = (
+                    tuple(r + offset for r in chunk.row_numbers)
+                    if chunk.row_numbers is not None
+                    else None
                 )
+                shifted = replace(
+                    chunk,
+                    first_row=chunk.first_row + offset,
+                    row_numbers=numbers,
+                    sheet=member if chunk.sheet is None else f"{member}:{chunk.sheet}",
+                )
+                if len(chunk.frame):
+                    last = max(last, shifted.row_number(len(chunk.frame) - 1))
+                yield shifted
+            offset = last
         return
     reader = registry.readers[verdict.reader]()
     opts = {"display_name": display, **(options or {})}
