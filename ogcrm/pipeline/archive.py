@@ -22,12 +22,17 @@ def is_plain_zip(head: bytes) -> bool:
     return head.startswith(b"PK\x03\x04") and b"[Content_Types].xml" not in head[:4096]
 
 
-def extract_members(path: Path, *, display_name: str) -> Iterator[tuple[str, Path]]:
+def extract_members(
+    path: Path, *, display_name: str, budget: list[int] | None = None
+) -> Iterator[tuple[str, Path]]:
     """Yield ``(member name, extracted path)`` for each data member, in archive order.
 
     Extraction counts the bytes actually written against the declared sizes, so a
-    member lying about its size in the central directory is caught too.
+    member lying about its size in the central directory is caught too. ``budget`` (a
+    one-item list, shared with the archives nested in this one) is what may still be
+    written: a zip of zips has one budget, not one per zip.
     """
+    budget = budget if budget is not None else [ZIP_MAX_TOTAL_BYTES]
     names = check_zip(path, display_name=display_name)
     tmp = Path(tempfile.mkdtemp(prefix="ogcrm-zip-"))
     try:
@@ -41,8 +46,10 @@ def extract_members(path: Path, *, display_name: str) -> Iterator[tuple[str, Pat
                 with zf.open(info) as src, target.open("wb") as dst:
                     while block := src.read(1 << 20):
                         written += len(block)
+                        budget[0] -= len(block)
                         if (
                             written > ZIP_MAX_TOTAL_BYTES
+                            or budget[0] < 0
                             or dst.tell() + len(block) > info.file_size
                         ):
                             raise ReaderError(

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ogcrm.pipeline.archive import extract_members, is_plain_zip
+from ogcrm.pipeline.archive import ZIP_MAX_TOTAL_BYTES, extract_members, is_plain_zip
 from ogcrm.pipeline.contracts import DEFAULT_CHUNK_ROWS, SNIFF_BYTES, Chunk, Sniff
 from ogcrm.pipeline.errors import ReaderError, UnknownFormat
 from ogcrm.plugins import Registry
@@ -44,6 +44,10 @@ def sniff_file(path: Path, registry: Registry, *, display_name: str | None = Non
     return max(verdicts, key=lambda v: v.confidence)
 
 
+#: Archives inside archives are read one level deep (a zip of zips), never further.
+MAX_ARCHIVE_DEPTH = 2
+
+
 def read_file(
     path: Path,
     registry: Registry,
@@ -52,20 +56,32 @@ def read_file(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     options: Mapping[str, Any] | None = None,
     display_name: str | None = None,
+    _depth: int = 0,
+    _budget: list[int] | None = None,
 ) -> Iterator[Chunk]:
     """Stream ``path``'s records with the reader that recognised it (or ``sniff``'s)."""
     display = display_name or path.name
     verdict = sniff or sniff_file(path, registry, display_name=display)
     if verdict.reader == "archive":
+        if _depth >= MAX_ARCHIVE_DEPTH:
+            # each nested zip had a fresh 2 GB budget, to any depth
+            raise ReaderError(display, "an archive inside an archive inside an archive; refused")
         # rows are numbered on through the members, in archive order, so that every row
         # of the archive has its own number (each member restarting at 1 made the second
         # member's rows collide with the first's); each chunk names its member
         offset = 0
-        for member, extracted in extract_members(path, display_name=display):
+        budget = _budget if _budget is not None else [ZIP_MAX_TOTAL_BYTES]
+        for member, extracted in extract_members(path, display_name=display, budget=budget):
             last = offset
             inner = f"{display}!{member}"
             for chunk in read_file(
-                extracted, registry, chunk_rows=chunk_rows, options=options, display_name=inner
+                extracted,
+                registry,
+                chunk_rows=chunk_rows,
+                options=options,
+                display_name=inner,
+                _depth=_depth + 1,
+                _budget=budget,
             ):
                 numbers = (
                     tuple(r + offset for r in chunk.row_numbers)

@@ -159,4 +159,12 @@ def check_zip(path: Path, *, display_name: str) -> list[str]:
                 display_name,
                 f"archive expands to {total >> 20} MB; at most {ZIP_MAX_TOTAL_BYTES >> 20} MB",
             )
+        # the whole archive too: 300 members of 1 MB each under the per-entry floor in a
+        # 1.1 MB file are a bomb as well (finding 1 of the outside attack)
+        packed = sum(i.compress_size for i in infos)
+        if total > 1_000_000 and total > ZIP_MAX_RATIO * max(packed, 1):
+            raise ReaderError(
+                display_name,
+                f"archive expands {total // max(packed, 1)}:1 (a zip bomb?); refused",
+            )
         return [i.filename for i in infos]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from ogcrm.db.models import Dataset, DatasetState, StagedRow
 from ogcrm.jobs.registry import retry_when
+from ogcrm.pipeline.errors import ReaderError
 from tests.datasets.test_intake_and_staging import _import
 
 HEADER = "permit_number,api,operator_name\n"
@@ -40,3 +41,44 @@ def test_a_broken_constraint_is_bad_input_never_retried():
     assert retry_when(0, IntegrityError("INSERT", {}, Exception("duplicate key"))) is False
     assert retry_when(0, DataError("INSERT", {}, Exception("value too long"))) is False
     assert retry_when(0, OperationalError("SELECT", {}, Exception("connection reset"))) is True
+
+
+def _zip_of(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_many_small_members_are_a_bomb_together(tmp_path: Path):
+    """Each under the per-entry floor (1 MB), together far past the ratio."""
+    from ogcrm.pipeline.detect import read_file
+    from ogcrm.plugins import default_registry
+
+    filler = HEADER.encode() + b"1,42-003-00001,A LLC\n" + b" " * 900_000
+    archive = _zip_of(tmp_path / "many.zip", {f"m{i}.csv": filler for i in range(30)})
+    try:
+        list(read_file(archive, default_registry()))
+    except ReaderError as exc:
+        assert "zip bomb" in str(exc)
+    else:
+        raise AssertionError("a 30 x 900 KB archive of blanks was read")
+
+
+def test_archives_nest_one_level_and_no_deeper(tmp_path: Path):
+    from ogcrm.pipeline.detect import read_file
+    from ogcrm.plugins import default_registry
+
+    inner = _zip_of(
+        tmp_path / "inner.zip", {"jan.csv": (HEADER + "1,42-003-00001,A LLC\n").encode()}
+    )
+    outer = _zip_of(tmp_path / "outer.zip", {"inner.zip": inner.read_bytes()})
+    rows = [len(c.frame) for c in read_file(outer, default_registry())]
+    assert rows == [1]  # a zip of zips is read
+    deeper = _zip_of(tmp_path / "deeper.zip", {"outer.zip": outer.read_bytes()})
+    try:
+        list(read_file(deeper, default_registry()))
+    except ReaderError as exc:
+        assert "inside an archive inside an archive" in str(exc)
+    else:
+        raise AssertionError("three levels of archives were read")
