@@ -192,6 +192,34 @@ def dataset_reject(ctx: click.Context, dataset_id: int, reason: str, as_json: bo
     _dataset_action(ctx, dataset_id, as_json, reject)
 
 
+@dataset.command("retry")
+@click.argument("dataset_id", type=int)
+@click.option(
+    "--lease",
+    type=float,
+    default=None,
+    help="Take over a dataset processing since longer than this many seconds "
+    "(default OGCRM_JOB_LEASE; 0: now, when you know nothing is working it).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def dataset_retry(ctx: click.Context, dataset_id: int, lease: float | None, as_json: bool) -> None:
+    """Process a dataset again here: one whose job never ran, or one left processing by a
+    killed process (``ogcrm import`` after kill -9), on any set-up."""
+    from ogcrm.datasets.service import retry_now
+
+    def retry(db: Database) -> None:
+        config = db.settings
+        retry_now(
+            db,
+            dataset_id,
+            data_dir=config.data_dir,
+            lease=config.job_lease if lease is None else lease,
+        )
+
+    _dataset_action(ctx, dataset_id, as_json, retry)
+
+
 @dataset.command("revert")
 @click.argument("dataset_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

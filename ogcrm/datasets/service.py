@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,8 @@ from ogcrm.datasets.review import ReviewRow
 from ogcrm.datasets.staging import process
 from ogcrm.db.models import Action, Dataset, DatasetState, MatchDecision, MatchVerdict
 from ogcrm.db.session import Database
+from ogcrm.db.types import utcnow
+from ogcrm.errors import Conflict
 from ogcrm.jobs import queue
 from ogcrm.scoring.rule_sets import rescore_soon
 
@@ -224,3 +227,26 @@ def import_now(
     if approve and state == DatasetState.AWAITING_REVIEW:
         merge_now(db, principal, received.dataset_id)
     return received
+
+
+def retry_now(db: Database, dataset_id: int, *, data_dir: Path, lease: float) -> Dataset:
+    """Process a dataset again in this process: one still ``received`` (its job never
+    ran), or one ``processing`` since longer than ``lease`` seconds ago (the process
+    working it was killed). Anything else is a Conflict naming its state."""
+    with db.unit_of_work() as session:
+        row = lifecycle.get(session, dataset_id)
+        if row.state == DatasetState.PROCESSING:
+            cutoff = utcnow() - dt.timedelta(seconds=lease)
+            if row.started_at is not None and row.started_at >= cutoff:
+                raise Conflict(
+                    f"dataset {dataset_id} is being processed (since {row.started_at:%H:%M:%S}); "
+                    "retry it after the lease, or with --lease 0 if nothing is working it",
+                    state=row.state.value,
+                )
+            lifecycle.release(session, dataset_id)
+        elif row.state != DatasetState.RECEIVED:
+            raise Conflict(
+                f"dataset {dataset_id} is {row.state.value}: nothing to retry",
+                state=row.state.value,
+            )
+    return process(db, dataset_id, data_dir=data_dir)

@@ -73,6 +73,12 @@ def process(
             source = session.get(Source, dataset.source_id)
             spec = registry.sources.get(source.name) if source else None
             path = stored_path(data_dir, dataset.content_hash)
+            if not path.is_file():
+                # a worker with another data directory: say so, never leave it processing
+                raise MissingFile(
+                    f"the received file is not in {data_dir} (is OGCRM_DATA_DIR the one "
+                    "it was received with?)"
+                )
             if spec is None:  # a generic source lives only in its row
                 spec = SourceSpec(source.name, source.title, source.agency, mapping=source.mapping)
             verdict = sniff_file(path, registry, display_name=dataset.filename)
@@ -115,7 +121,7 @@ def process(
                 rows_duplicate=counts["duplicate"],
                 timings=timings,
             )
-    except (ReaderError, MappingError) as exc:
+    except (ReaderError, MappingError, MissingFile) as exc:
         _fail(db, dataset_id, str(exc))
     except (IntegrityError, DataError) as exc:
         # what the file holds broke a constraint or a column: bad input, failed at once
@@ -130,6 +136,10 @@ def process(
         result = session.get(Dataset, dataset_id)
         session.expunge(result)
         return result
+
+
+class MissingFile(Exception):
+    """The dataset's stored file is not where this process looks for it."""
 
 
 def _first_line(exc: DBAPIError) -> str:

@@ -82,3 +82,46 @@ def test_archives_nest_one_level_and_no_deeper(tmp_path: Path):
         assert "inside an archive inside an archive" in str(exc)
     else:
         raise AssertionError("three levels of archives were read")
+
+
+def test_a_dataset_left_processing_by_a_killed_import_is_retried(
+    db, database_url, tmp_path: Path, monkeypatch
+):
+    """Finding 10 of the outside attack: after kill -9 of `ogcrm import` the dataset stayed
+    processing, re-importing said already_imported, and only `ogcrm serve` recovered it."""
+    import json
+
+    from click.testing import CliRunner
+
+    from ogcrm.cli import main
+    from ogcrm.datasets import lifecycle
+    from ogcrm.datasets.intake import receive
+
+    monkeypatch.setenv("OGCRM_DATA_DIR", str(tmp_path))
+    path = tmp_path / "jan.csv"
+    path.write_text(HEADER + "1,42-003-00001,A LLC\n")
+    from ogcrm.auth.principal import system_principal
+
+    with db.unit_of_work() as s:
+        dataset_id = receive(s, system_principal("test"), path, data_dir=tmp_path).dataset_id
+    with db.unit_of_work() as s:
+        assert lifecycle.claim(s, dataset_id)  # a process took it, then was killed
+    run = lambda *a: CliRunner().invoke(main, ["--database-url", database_url, *a])  # noqa: E731
+    busy = run("dataset", "retry", str(dataset_id))
+    assert busy.exit_code == 1 and "is being processed" in busy.output  # within the lease
+    done = run("dataset", "retry", str(dataset_id), "--lease", "0", "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["state"] == "awaiting_review"
+
+
+def test_a_worker_without_the_file_fails_the_dataset_saying_so(db, tmp_path: Path):
+    from ogcrm.auth.principal import system_principal
+    from ogcrm.datasets.intake import receive
+    from ogcrm.datasets.staging import process
+
+    path = tmp_path / "jan.csv"
+    path.write_text(HEADER + "1,42-003-00001,A LLC\n")
+    with db.unit_of_work() as s:
+        dataset_id = receive(s, system_principal("test"), path, data_dir=tmp_path / "a").dataset_id
+    result = process(db, dataset_id, data_dir=tmp_path / "elsewhere")
+    assert result.state is DatasetState.FAILED and "OGCRM_DATA_DIR" in result.error
