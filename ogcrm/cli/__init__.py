@@ -37,6 +37,8 @@ def main(ctx: click.Context, database_url: str | None, log_level: str | None) ->
 
 for _command in (
     db.db,
+    db.backup_command,
+    db.restore_command,
     server.serve,
     server.worker,
     server.reconcile,
