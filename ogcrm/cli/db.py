@@ -76,6 +76,26 @@ def db_status(ctx: click.Context) -> None:
         sys.exit(1)
 
 
+@db.command("grant-app-role")
+@click.argument("role")
+@click.pass_context
+def db_grant_app_role(ctx: click.Context, role: str) -> None:
+    """Grant an existing PostgreSQL login ROLE what the application needs and no more
+    (run as the tables' owner, after each upgrade). Connect ``serve`` and ``worker`` as
+    that role: it cannot alter tables or disable the append-only triggers."""
+    from ogcrm.db import migrate
+    from ogcrm.db.session import create_db_engine
+
+    engine = create_db_engine(settings_of(ctx).database_url, application_name="ogcrm-migrate")
+    try:
+        statements = migrate.grant_app_role(engine, role)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+    click.echo(f"granted {role}: {len(statements)} statements")
+
+
 @click.command("backup")
 @click.option(
     "--to",

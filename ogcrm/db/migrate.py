@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 MIGRATIONS_DIR = Path(ogcrm_migrations.__file__).parent
 
@@ -80,3 +80,36 @@ def check(engine: Engine) -> None:
     with engine.connect() as conn:
         cfg.attributes["connection"] = conn
         command.check(cfg)
+
+
+#: Tables whose rows are only ever appended: the application role may not change them.
+APPEND_ONLY_TABLES = ("audit_event", "change_record")
+
+
+def grant_app_role(engine: Engine, role: str) -> list[str]:
+    """Give ``role`` (an existing PostgreSQL login role, not the tables' owner) what the
+    application needs and nothing more: read and write the CRM's tables, only read and
+    append the history tables, use the sequences. Not owning the tables, it can neither
+    alter them nor disable their triggers, so the append-only guarantee holds against
+    whoever has the application's credentials. Run again after each ``db upgrade``
+    (new tables). Returns the statements run."""
+    if engine.dialect.name != "postgresql":
+        raise ValueError("roles are PostgreSQL's: SQLite has none")
+    quote = engine.dialect.identifier_preparer.quote
+    who = quote(role)
+    with engine.begin() as conn:
+        tables = list(
+            conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            ).scalars()
+        )
+        statements = [f"GRANT USAGE ON SCHEMA public TO {who}"]
+        for table in sorted(tables):
+            rights = "SELECT, INSERT" if table in APPEND_ONLY_TABLES else (
+                "SELECT" if table == "alembic_version" else "SELECT, INSERT, UPDATE, DELETE"
+            )  # fmt: skip
+            statements.append(f"GRANT {rights} ON {quote(table)} TO {who}")
+        statements.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {who}")
+        for statement in statements:
+            conn.execute(text(statement))
+    return statements
