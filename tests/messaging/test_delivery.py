@@ -167,3 +167,29 @@ def test_a_mail_server_that_is_down_is_retried_then_failed(
     assert "ConnectionRefusedError" in record.error and record.attempts == 3
     # a queued message whose job was lost is owed again; a failed one never is
     assert owed_messages(db, utcnow() + dt.timedelta(seconds=1)) == {"messages.send": []}
+
+
+def test_a_reminder_is_an_event_for_the_assignee_after_commit(db: Database, task_due_soon):
+    """What `myAccountsChanged` delivers: a `task_due` event addressed to the assignee,
+    published once the reminder is committed (never for one rolled back)."""
+    from ogcrm.events import ACCOUNTS_CHANNEL, InProcessBus, bind, iterate
+
+    task_id, rep = task_due_soon
+    bus = InProcessBus()
+    bind(db.info, bus)
+    sub = bus.subscribe(ACCOUNTS_CHANNEL)
+    try:
+        with pytest.raises(RuntimeError), db.unit_of_work() as s:
+            remind(s, task_id, now=utcnow())
+            raise RuntimeError("rolled back")
+        assert list(iterate(sub, timeout=0.1)) == []
+        with db.unit_of_work() as s:
+            assert remind(s, task_id, now=utcnow()) is True
+        (event,) = list(iterate(sub, timeout=0.2))
+    finally:
+        sub.close()
+        bind(db.info, None)
+    assert (event["kind"], event["owner_id"]) == ("task_due", rep.id)
+    assert (
+        event["data"]["task_id"] == task_id and "Call about the Reeves permit" in event["summary"]
+    )
