@@ -6,7 +6,7 @@ This module owns the request's states:
 
 A new request gets its SLA due time from its kind and priority, its location from the
 well named (county and state) or as given, and its assignee from the routing rules
-(:mod:`ogcrm.sales.routing`). Feedback (a 1-5 rating and a comment) is recorded once,
+(:mod:`ogcrm.accounts.routing`). Feedback (a 1-5 rating and a comment) is recorded once,
 after it is resolved.
 """
 
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from ogcrm.accounts import routing
 from ogcrm.accounts.worklist import state_code
 from ogcrm.auth import audit, policy
 from ogcrm.auth.principal import Principal
@@ -34,7 +35,6 @@ from ogcrm.db.models import (
 from ogcrm.db.types import utcnow
 from ogcrm.errors import Conflict, InvalidInput
 from ogcrm.identifiers import IdentifierError, normalize_api_number
-from ogcrm.sales import routing
 from ogcrm.sales._common import active_user, clean_text, contact_of, long_text, move
 
 _O, _P, _R, _C = (

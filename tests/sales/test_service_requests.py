@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
+from ogcrm.accounts import routing
 from ogcrm.accounts.organizations import create_organization
 from ogcrm.auth.principal import system_principal
 from ogcrm.auth.users import create_team
@@ -16,7 +18,6 @@ from ogcrm.db.session import Database
 from ogcrm.db.types import utcnow
 from ogcrm.errors import Conflict, InvalidInput, PermissionDenied
 from ogcrm.rules.ruleset import RuleSetInvalid
-from ogcrm.sales import routing
 from ogcrm.sales import service_requests as sr
 
 _U, _N, _H = (
@@ -181,3 +182,55 @@ def test_sla_states_and_feedback_once(db: Database, desk: dict):
         assert (row.rating, row.feedback) == (4, "fast")
     with db.unit_of_work() as s, pytest.raises(Conflict, match="already"):
         sr.record_feedback(s, manager, request_id, rating=1)
+
+
+def test_organization_rules_route_the_prospects_a_merge_creates(db: Database, desk: dict, tmp_path):
+    """DESIGN §6: a merged dataset's new operators go to whoever the rules name: the
+    county is where the operator holds its permits."""
+    from ogcrm.datasets.merge import approve_and_merge
+    from ogcrm.db.models import Organization
+    from tests.datasets.test_intake_and_staging import _import
+
+    manager = desk["manager"].principal(db)
+    rules = [
+        routing.RuleInput(
+            "Permian prospects", {"==": [{"var": "basin"}, "PERMIAN"]},
+            assign_user_id=desk["staff"]["permian"].id, applies_to=routing.ORGANIZATION,
+        ),
+    ]  # fmt: skip
+    with db.unit_of_work() as s:
+        routing.save_rules(s, manager, rules)
+    path = tmp_path / "permits.csv"
+    path.write_text(
+        "permit_number,api,operator_name,county,state\n"
+        "P1,42-389-00001,Loving Fields LLC,Reeves,TX\n"
+        "P2,35-003-00002,Plains Oklahoma Inc,Alfalfa,OK\n"
+    )
+    received = _import(db, path, tmp_path / "data")
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, manager, received.dataset_id)
+    with db.read() as s:
+        owners = dict(s.execute(
+            select(Organization.name, Organization.owner_id).where(
+                Organization.dataset_id == received.dataset_id
+            )
+        ).all())  # fmt: skip
+    assert counts["routed"] == 1
+    assert owners == {"Loving Fields LLC": desk["staff"]["permian"].id, "Plains Oklahoma Inc": None}
+
+
+def test_an_organization_rule_assigns_a_user_not_a_team(db: Database, desk: dict):
+    with db.unit_of_work() as s, pytest.raises(RuleSetInvalid) as refused:
+        routing.save_rules(
+            s,
+            desk["manager"].principal(db),
+            [
+                routing.RuleInput(
+                    "t",
+                    {"==": [1, 1]},
+                    assign_team_id=desk["team"],
+                    applies_to=routing.ORGANIZATION,
+                )
+            ],
+        )
+    assert refused.value.faults[0].message == "an organization is owned by a user, not a team"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from strawberry import relay
 from strawberry.types import Info
 
+from ogcrm.accounts import routing
 from ogcrm.api.context import Context
 from ogcrm.api.errors import UserErrors, guarded
 from ogcrm.api.ids import local_id, user_pk
@@ -19,7 +20,7 @@ from ogcrm.api.types.rules import InvalidRuleSet
 from ogcrm.api.types.sales import RoutingRule, RoutingRuleInput, ServiceRequest
 from ogcrm.db import models
 from ogcrm.rules.ruleset import RuleSetInvalid
-from ogcrm.sales import routing, service_requests
+from ogcrm.sales import service_requests
 
 ServiceRequestResult = Annotated[
     ServiceRequest | UserErrors, strawberry.union("ServiceRequestResult")

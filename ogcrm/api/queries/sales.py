@@ -12,6 +12,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from ogcrm.accounts import routing
 from ogcrm.api.context import Context
 from ogcrm.api.ids import gid, local_id, page_info, user_pk
 from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
@@ -35,7 +36,7 @@ from ogcrm.api.types.task import Task, TaskConnection
 from ogcrm.db import models
 from ogcrm.errors import InvalidInput
 from ogcrm.rules.ruleset import RuleSetInvalid
-from ogcrm.sales import opportunities, orders, routing, service_requests, tasks
+from ogcrm.sales import opportunities, orders, service_requests, tasks
 
 
 @strawberry.enum(description="Which tasks by their due time.")

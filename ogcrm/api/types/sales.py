@@ -4,6 +4,7 @@ the API shows them."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -13,13 +14,14 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from ogcrm.accounts import routing
 from ogcrm.api.context import Context
 from ogcrm.api.ids import gid, local_id, user_pk
 from ogcrm.api.nodes import scoped_nodes
 from ogcrm.api.types.access import Actor, actor
 from ogcrm.db import models
 from ogcrm.db.types import utcnow
-from ogcrm.sales import opportunities, orders, routing
+from ogcrm.sales import opportunities, orders
 
 strawberry.enum(models.OpportunityStage, name="OpportunityStage")
 strawberry.enum(
@@ -361,9 +363,16 @@ class ServiceRequestConnection(relay.Connection[ServiceRequest]):
         return int(await self.count())
 
 
+@strawberry.enum(description="What a routing rule routes.")
+class RoutingTarget(enum.Enum):
+    SERVICE_REQUEST = "service_request"
+    ORGANIZATION = "organization"  # a new, unowned one a merged dataset created
+
+
 @strawberry.type(description="A routing rule: the first that holds assigns the request.")
 class RoutingRule:
     name: str
+    applies_to: RoutingTarget
     logic: JSON
     assign_user_id: relay.GlobalID | None
     assign_team_id: relay.GlobalID | None
@@ -373,6 +382,7 @@ class RoutingRule:
     def from_input(cls, r: routing.RuleInput) -> RoutingRule:
         return cls(
             name=r.name,
+            applies_to=RoutingTarget(r.applies_to),
             logic=r.logic,
             assign_user_id=gid("User", r.assign_user_id),
             assign_team_id=gid("Team", r.assign_team_id),
@@ -396,6 +406,7 @@ class RoutingRuleInput:
     assign_user_id: relay.GlobalID | None = None
     assign_team_id: relay.GlobalID | None = None
     enabled: bool = True
+    applies_to: RoutingTarget = RoutingTarget.SERVICE_REQUEST
 
     def read(self) -> routing.RuleInput:
         return routing.RuleInput(
@@ -408,4 +419,5 @@ class RoutingRuleInput:
             if self.assign_team_id
             else None,
             enabled=self.enabled,
+            applies_to=self.applies_to.value,
         )

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Text, cast, select
 from sqlalchemy.orm import Session
 
+from ogcrm.accounts import routing
 from ogcrm.accounts.timeline import DEFAULT_FOLLOW_UPS, FollowUpRule, record_merge_events
 from ogcrm.auth import audit
 from ogcrm.auth.principal import Principal
@@ -63,6 +64,8 @@ def approve_and_merge(
             failpoint("merge.after_batch")
     counts = merger.counts.as_dict()
     counts["events"] = record_merge_events(session, dataset_id, rules=follow_ups)
+    # the new prospects go to whoever the organization routing rules name (if any)
+    counts["routed"] = routing.route_new_organizations(session, dataset_id)
     lifecycle.finish_merge(
         session,
         dataset_id,

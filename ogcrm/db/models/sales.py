@@ -57,6 +57,11 @@ class RoutingRule(IdMixin, Base):
     )
 
     position: Mapped[int]
+    #: What it routes: ``service_request`` (to a user or a team), or ``organization``
+    #: (a new, unowned one a merged dataset created: to a user, who then owns it).
+    applies_to: Mapped[str] = mapped_column(
+        String(16), default="service_request", server_default="service_request"
+    )
     name: Mapped[str] = mapped_column(String(200))
     logic: Mapped[dict[str, Any]] = mapped_column(default=dict)
     assign_user_id: Mapped[int | None] = foreign_key(

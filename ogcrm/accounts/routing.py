@@ -1,4 +1,5 @@
-"""Routing: who gets a service request, by rules an admin or manager writes.
+"""Routing: who gets a service request, and who owns a new prospect, by rules an admin or
+manager writes.
 
 A rule is JSON-logic over the request and its organization (the variables below),
 evaluated by the rules engine's interpreter, in order: the first enabled rule whose logic
@@ -7,6 +8,11 @@ match leaves the request in the default queue: unassigned, for a manager to hand
 Rules are checked like scoring rules (unknown variables and operators are refused with a
 JSON Pointer to the fault) and can be previewed against the open requests before they
 are saved; saving replaces the whole ordered list at once.
+
+A rule that ``applies_to`` organizations routes the unowned organizations a merged
+dataset creates (DESIGN §6): the same variables, read from the organization (its state,
+and the county and basin where it holds the most wells and permits), the first rule that
+holds making its user the owner, recorded on the account's timeline.
 """
 
 from __future__ import annotations
@@ -15,22 +21,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ogcrm.accounts.events import account_event
 from ogcrm.auth import audit, policy
 from ogcrm.auth.principal import Principal
 from ogcrm.db.models import (
     Action,
     Organization,
     OrganizationScore,
+    Permit,
     RoutingRule,
     ServiceRequest,
     ServiceRequestPriority,
     ServiceRequestStatus,
     Team,
     User,
+    Well,
 )
 from ogcrm.errors import Conflict
 from ogcrm.pipeline.contracts import Feature
@@ -89,6 +98,9 @@ def basin_of(state: str | None, county: str | None) -> str | None:
     return _BASIN_OF.get((state.upper(), county.upper().removesuffix(" COUNTY").strip()))
 
 
+SERVICE_REQUEST, ORGANIZATION = "service_request", "organization"
+
+
 @dataclass(frozen=True)
 class RuleInput:
     name: str
@@ -96,6 +108,7 @@ class RuleInput:
     assign_user_id: int | None = None
     assign_team_id: int | None = None
     enabled: bool = True
+    applies_to: str = SERVICE_REQUEST
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,16 @@ def validate_rules(session: Session, rules: Sequence[RuleInput]) -> list[Fault]:
             Fault(name, path, message)
             for path, message in logic_faults(rule.logic, f"/rules/{i}/logic", VARIABLES)
         ]
+        if rule.applies_to not in (SERVICE_REQUEST, ORGANIZATION):
+            faults.append(
+                Fault(
+                    name, f"/rules/{i}/appliesTo", "a rule routes service requests or organizations"
+                )
+            )
+        elif rule.applies_to == ORGANIZATION and rule.assign_user_id is None:
+            faults.append(
+                Fault(name, f"/rules/{i}", "an organization is owned by a user, not a team")
+            )
         if (rule.assign_user_id is None) == (rule.assign_team_id is None):
             faults.append(Fault(name, f"/rules/{i}", "a rule assigns either a user or a team"))
         elif rule.assign_user_id is not None and not session.scalar(
@@ -139,7 +162,10 @@ def validate_rules(session: Session, rules: Sequence[RuleInput]) -> list[Fault]:
 
 def stored_rules(session: Session) -> list[RuleInput]:
     rows = session.scalars(select(RoutingRule).order_by(RoutingRule.position))
-    return [RuleInput(r.name, r.logic, r.assign_user_id, r.assign_team_id, r.enabled) for r in rows]
+    return [
+        RuleInput(r.name, r.logic, r.assign_user_id, r.assign_team_id, r.enabled, r.applies_to)
+        for r in rows
+    ]
 
 
 def save_rules(
@@ -163,6 +189,7 @@ def save_rules(
                         assign_user_id=rule.assign_user_id,
                         assign_team_id=rule.assign_team_id,
                         enabled=rule.enabled,
+                        applies_to=rule.applies_to,
                         created_by_id=principal.user_id,
                     )
                 )
@@ -201,9 +228,11 @@ def _organizations(session: Session, ids: Sequence[int]) -> dict[int, Any]:
     return {row.id: row for row in session.execute(stmt)}
 
 
-def first_match(rules: Sequence[RuleInput], data: dict[str, Any]) -> RuleInput | None:
+def first_match(
+    rules: Sequence[RuleInput], data: dict[str, Any], target: str = SERVICE_REQUEST
+) -> RuleInput | None:
     for rule in rules:
-        if rule.enabled and truthy(apply(rule.logic, data)):
+        if rule.enabled and rule.applies_to == target and truthy(apply(rule.logic, data)):
             return rule
     return None
 
@@ -258,3 +287,72 @@ def preview(
             )
         )
     return out
+
+
+def _where_they_work(session: Session, org_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """(state, county) where each organization holds the most wells and permits."""
+    counted: dict[int, dict[tuple[str, str], int]] = {}
+    for model in (Well, Permit):
+        stmt = (
+            select(model.operator_id, model.state, func.upper(model.county), func.count())
+            .where(model.operator_id.in_(list(org_ids)), model.county.is_not(None))
+            .group_by(model.operator_id, model.state, func.upper(model.county))
+        )
+        for org_id, state, county, n in session.execute(stmt):
+            place = (state or "", county.removesuffix(" COUNTY").strip())
+            counts = counted.setdefault(org_id, {})
+            counts[place] = counts.get(place, 0) + int(n)
+    return {org: max(places, key=lambda p: (places[p], p)) for org, places in counted.items()}
+
+
+def route_new_organizations(session: Session, dataset_id: int) -> int:
+    """Give the unowned organizations ``dataset_id`` created to the user of the first
+    organization rule that holds for each; how many were routed. One conditional UPDATE
+    per routed account (never one a person claimed meanwhile)."""
+    rules = [r for r in stored_rules(session) if r.applies_to == ORGANIZATION and r.enabled]
+    if not rules:
+        return 0
+    orgs = list(
+        session.execute(
+            select(
+                Organization.id,
+                Organization.state,
+                OrganizationScore.score,
+                OrganizationScore.priority,
+            )
+            .outerjoin(OrganizationScore, OrganizationScore.organization_id == Organization.id)
+            .where(Organization.dataset_id == dataset_id, Organization.owner_id.is_(None))
+        )
+    )
+    places = _where_they_work(session, [o.id for o in orgs])
+    routed = 0
+    for org in orgs:
+        state, county = places.get(org.id, (org.state or "", ""))
+        data = {
+            "kind": None, "priority": None, "priority_rank": None,
+            "county": county or None, "state": state or org.state,
+            "basin": basin_of(state or org.state, county),
+            "organization_state": org.state, "organization_score": org.score,
+            "organization_priority": org.priority,
+        }  # fmt: skip
+        rule = first_match(rules, data, ORGANIZATION)
+        if rule is None:
+            continue
+        done = session.execute(
+            update(Organization)
+            .where(Organization.id == org.id, Organization.owner_id.is_(None))
+            .values(owner_id=rule.assign_user_id)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if done:
+            routed += 1
+            account_event(
+                session, org.id, "reassigned", f"assigned by routing rule {rule.name!r}",
+                dataset_id=dataset_id, owner_id=rule.assign_user_id,
+                data={"before": None, "after": rule.assign_user_id, "rule": rule.name},
+            )  # fmt: skip
+            audit.record(
+                session, None, "organization.routed", entity="organization", entity_id=org.id,
+                rule=rule.name, owner_id=rule.assign_user_id, dataset_id=dataset_id,
+            )  # fmt: skip
+    return routed
