@@ -84,7 +84,7 @@ def _seed(
             "INSERT INTO organization (name, normalized_name, aliases, status, country, "
             "created_at, updated_at, owner_id) SELECT 'Operator ' || g, 'OPERATOR ' || g, "
             "'[]', 'customer', 'US', now(), now(), CASE WHEN g %% 10 = 0 THEN NULL "
-            "ELSE (%(reps)s)[1 + g %% %(n)s] END FROM generate_series(1, %(orgs)s) g",
+            "ELSE (%(reps)s)[1 + (g / 10) %% %(n)s] END FROM generate_series(1, %(orgs)s) g",
             {"reps": reps, "n": clients, "orgs": organizations},
         )
         conn.execute(
