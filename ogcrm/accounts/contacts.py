@@ -35,6 +35,14 @@ class ContactDetails:
 MAX_SEARCH = 200
 
 
+def _fits(column: str, field: str, value: str | None) -> None:
+    """The column's own limit, as a ValidationError on both databases (PostgreSQL
+    refuses a longer value, SQLite would store it)."""
+    limit = getattr(Contact.__table__.c[column].type, "length", None)
+    if value is not None and limit is not None and len(value) > limit:
+        raise InvalidInput(f"{field} is longer than {limit} characters", field=field)
+
+
 def list_contacts(
     session: Session,
     principal: Principal,
@@ -261,6 +269,8 @@ def create_contact(
     name = " ".join(full_name.split())
     if not name:
         raise InvalidInput("full name must not be empty", field="fullName")
+    _fits("full_name", "fullName", name)
+    _fits("title", "title", title)
     policy.get_readable(session, "organization", principal, organization_id)
     contact = Contact(organization_id=organization_id, full_name=name, title=title)
     policy.authorize_write(session, principal, "contact", contact)
@@ -311,9 +321,11 @@ def update_contact(
         name = " ".join(full_name.split())
         if not name:
             raise InvalidInput("full name must not be empty", field="fullName")
+        _fits("full_name", "fullName", name)
         contact.full_name = name
         changed.append("full_name")
     if title is not _UNSET:
+        _fits("title", "title", title if isinstance(title, str) else None)
         contact.title = title  # type: ignore[assignment]
         changed.append("title")
     for kind, values in ((_EMAILS, emails), (_PHONES, phones)):

@@ -292,3 +292,31 @@ def test_contact_search_takes_what_was_typed_literally(client: TestClient, db: D
     assert names("ann") == ["Ann Buyer"]
     refused = gql(client, query, token=token, q="x" * 900_000)
     assert refused["errors"][0]["extensions"] == {"code": "ValidationError", "field": "search"}
+
+
+def test_contact_text_longer_than_its_column_is_a_validation_error(
+    client: TestClient, db: Database, users
+):
+    """Finding 8: on PostgreSQL a too-long value was "Unexpected error.", on SQLite stored."""
+    from ogcrm.accounts.organizations import create_organization
+
+    rep = users.create("sales")
+    with db.unit_of_work() as s:
+        org = create_organization(s, rep.principal(db), name="Caprock Operating LLC").id
+    token = token_for(client, rep)
+    query = (
+        "mutation($o: ID!, $n: String!, $t: String) { createContact(input: {organizationId: $o, "
+        "fullName: $n, title: $t}) { __typename ... on ValidationError { field message } } }"
+    )
+    from tests.support import global_id
+
+    org_gid = global_id("Organization", org)
+    for name, title, field in (("x" * 201, None, "fullName"), ("Pat Doe", "t" * 201, "title")):
+        result = gql(client, query, token=token, o=org_gid, n=name, t=title)["data"][
+            "createContact"
+        ]
+        assert result == {
+            "__typename": "ValidationError",
+            "field": field,
+            "message": f"{field} is longer than 200 characters",
+        }
