@@ -166,6 +166,34 @@ def _id_cursor(kind: str, after: str | None) -> int | None:
     return decode_cursor(kind, after, (int,))[0] if after else None
 
 
+async def _newest_first(
+    info: Info[Context, None],
+    kind: str,
+    where: Any,
+    first: int,
+    after: str | None,
+    *,
+    page: Any,
+    count: Any,
+    node: Any,
+    connection: Any,
+) -> Any:
+    """One page of a newest-first list (keyset on id): ``page(session, principal,
+    where=, first=, after=)`` gives the rows, ``count`` the total when asked."""
+    ctx = info.context
+    check_first(first, ctx.settings.max_page_size)
+    principal = ctx.require_principal()
+    rows, has_next = await ctx.read(
+        page, principal, where=where, first=first, after=_id_cursor(kind, after)
+    )
+    edges = [relay.Edge(node=node.from_row(r), cursor=encode_cursor(kind, (r.id,))) for r in rows]
+    return connection(
+        edges=edges,
+        page_info=page_info(edges, has_next=has_next, after=after),
+        count=partial(ctx.read, count, principal, where),
+    )
+
+
 async def _tasks(
     info: Info[Context, None], where: tasks.TaskFilter, first: int, after: str | None
 ) -> TaskConnection:
@@ -233,25 +261,11 @@ class SalesQueries:
         first: int = 20,
         after: str | None = None,
     ) -> OpportunityConnection:
-        ctx = info.context
-        check_first(first, ctx.settings.max_page_size)
-        principal, where = ctx.require_principal(), (filter or OpportunityFilter()).read()
-        rows, has_next = await ctx.read(
-            opportunities.list_opportunities,
-            principal,
-            where=where,
-            first=first,
-            after=_id_cursor("opportunity", after),
-        )
-        edges = [
-            relay.Edge(node=Opportunity.from_row(r), cursor=encode_cursor("opportunity", (r.id,)))
-            for r in rows
-        ]
-        return OpportunityConnection(
-            edges=edges,
-            page_info=page_info(edges, has_next=has_next, after=after),
-            count=partial(ctx.read, opportunities.count_opportunities, principal, where),
-        )
+        return await _newest_first(
+            info, "opportunity", (filter or OpportunityFilter()).read(), first, after,
+            page=opportunities.list_opportunities, count=opportunities.count_opportunities,
+            node=Opportunity, connection=OpportunityConnection,
+        )  # fmt: skip
 
     @strawberry.field(
         description="Count, amount and weighted amount per stage (and currency) of the "
@@ -296,24 +310,11 @@ class SalesQueries:
         first: int = 20,
         after: str | None = None,
     ) -> OrderConnection:
-        ctx = info.context
-        check_first(first, ctx.settings.max_page_size)
-        principal, where = ctx.require_principal(), (filter or OrderFilter()).read()
-        rows, has_next = await ctx.read(
-            orders.list_orders,
-            principal,
-            where=where,
-            first=first,
-            after=_id_cursor("order", after),
-        )
-        edges = [
-            relay.Edge(node=Order.from_row(r), cursor=encode_cursor("order", (r.id,))) for r in rows
-        ]
-        return OrderConnection(
-            edges=edges,
-            page_info=page_info(edges, has_next=has_next, after=after),
-            count=partial(ctx.read, orders.count_orders, principal, where),
-        )
+        return await _newest_first(
+            info, "order", (filter or OrderFilter()).read(), first, after,
+            page=orders.list_orders, count=orders.count_orders,
+            node=Order, connection=OrderConnection,
+        )  # fmt: skip
 
 
 @strawberry.type
@@ -329,27 +330,12 @@ class ServiceQueries:
         first: int = 20,
         after: str | None = None,
     ) -> ServiceRequestConnection:
-        ctx = info.context
-        check_first(first, ctx.settings.max_page_size)
-        principal, where = ctx.require_principal(), (filter or ServiceRequestFilter()).read()
-        rows, has_next = await ctx.read(
-            service_requests.list_service_requests,
-            principal,
-            where=where,
-            first=first,
-            after=_id_cursor("service_request", after),
-        )
-        edges = [
-            relay.Edge(
-                node=ServiceRequest.from_row(r), cursor=encode_cursor("service_request", (r.id,))
-            )
-            for r in rows
-        ]
-        return ServiceRequestConnection(
-            edges=edges,
-            page_info=page_info(edges, has_next=has_next, after=after),
-            count=partial(ctx.read, service_requests.count_service_requests, principal, where),
-        )
+        return await _newest_first(
+            info, "service_request", (filter or ServiceRequestFilter()).read(), first, after,
+            page=service_requests.list_service_requests,
+            count=service_requests.count_service_requests,
+            node=ServiceRequest, connection=ServiceRequestConnection,
+        )  # fmt: skip
 
     @strawberry.field(
         description="The routing rules, in the order they are tried.",
