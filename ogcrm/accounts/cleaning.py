@@ -133,3 +133,12 @@ def clean_field_values(
 def clean_one(field: str, value: str, **kwargs: Any) -> tuple[Any, list[Correction]]:
     cleaned, corrections = clean_field_values(field, [value], **kwargs)
     return cleaned[0], corrections
+
+
+def check_length(column: Any, field: str, value: str | None) -> None:
+    """``value`` fits ``column`` (a mapped attribute), else a ValidationError naming
+    ``field``, the same on both databases (PostgreSQL refuses a longer value, SQLite
+    would store it)."""
+    limit = getattr(column.type, "length", None)
+    if value is not None and limit is not None and len(value) > limit:
+        raise InvalidInput(f"{field} is longer than {limit} characters", field=field)

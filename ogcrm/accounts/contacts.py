@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ogcrm.accounts.cleaning import Correction, clean_field_values
+from ogcrm.accounts.cleaning import Correction, check_length, clean_field_values
 from ogcrm.auth import audit, policy
 from ogcrm.auth.principal import Principal
 from ogcrm.db.models import ChangeRecord, Contact, ContactEmail, ContactPhone
@@ -33,14 +33,6 @@ class ContactDetails:
 #: The longest search a person types (a longer one is no name: SQLite refuses a LIKE
 #: pattern past about 50 KB, PostgreSQL would scan for it).
 MAX_SEARCH = 200
-
-
-def _fits(column: str, field: str, value: str | None) -> None:
-    """The column's own limit, as a ValidationError on both databases (PostgreSQL
-    refuses a longer value, SQLite would store it)."""
-    limit = getattr(Contact.__table__.c[column].type, "length", None)
-    if value is not None and limit is not None and len(value) > limit:
-        raise InvalidInput(f"{field} is longer than {limit} characters", field=field)
 
 
 def list_contacts(
@@ -269,8 +261,8 @@ def create_contact(
     name = " ".join(full_name.split())
     if not name:
         raise InvalidInput("full name must not be empty", field="fullName")
-    _fits("full_name", "fullName", name)
-    _fits("title", "title", title)
+    check_length(Contact.full_name, "fullName", name)
+    check_length(Contact.title, "title", title)
     policy.get_readable(session, "organization", principal, organization_id)
     contact = Contact(organization_id=organization_id, full_name=name, title=title)
     policy.authorize_write(session, principal, "contact", contact)
@@ -321,11 +313,11 @@ def update_contact(
         name = " ".join(full_name.split())
         if not name:
             raise InvalidInput("full name must not be empty", field="fullName")
-        _fits("full_name", "fullName", name)
+        check_length(Contact.full_name, "fullName", name)
         contact.full_name = name
         changed.append("full_name")
     if title is not _UNSET:
-        _fits("title", "title", title if isinstance(title, str) else None)
+        check_length(Contact.title, "title", title if isinstance(title, str) else None)
         contact.title = title  # type: ignore[assignment]
         changed.append("title")
     for kind, values in ((_EMAILS, emails), (_PHONES, phones)):

@@ -85,7 +85,7 @@ def key_types(model: Any, order: WellOrder | PermitOrder) -> tuple[type, ...]:
     return _orders(model, order).types
 
 
-def read_key(model: Any, order: WellOrder | PermitOrder, raw: tuple[Any, ...]) -> tuple[Any, ...]:
+def read_key(order: WellOrder | PermitOrder, raw: tuple[Any, ...]) -> tuple[Any, ...]:
     """A cursor's values (checked against :func:`key_types`) back as the order's key; a
     forged date is an ``InvalidInput``."""
     if order is WellOrder.API_NUMBER:

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ogcrm.accounts.cleaning import Correction, clean_one, organization_name
+from ogcrm.accounts.cleaning import Correction, check_length, clean_one, organization_name
 from ogcrm.accounts.events import account_event
 from ogcrm.auth import audit, policy
 from ogcrm.auth.principal import Principal
@@ -67,7 +67,7 @@ def create_organization(
     """
     cleaned = organization_name(name)
     display, key = cleaned.display, cleaned.key
-    _check_length("name", "name", display)
+    check_length(Organization.name, "name", display)
     typed = {k: fields.pop(k) for k in list(fields) if k in EDITABLE}
     values, corrections = clean_fields({k: v for k, v in typed.items() if v is not None})
     fields.update({k: v for k, v in values.items() if v is not None})
@@ -205,20 +205,12 @@ def clean_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], list[Correctio
         cleaned, fixed = clean_one(EDITABLE[name], str(value), label=label)
         if cleaned is None:
             raise InvalidInput(f"{label}: {value!r} is not usable", field=label)
-        _check_length(name, label, str(cleaned))
+        check_length(Organization.__table__.c[name], label, str(cleaned))
         out[name] = cleaned
         corrections.extend(
             Correction(label, c.original, c.corrected, c.cleaner, c.message) for c in fixed
         )
     return out, corrections
-
-
-def _check_length(column: str, label: str, value: str) -> None:
-    """The column's own limit, said as a validation error on both databases
-    (PostgreSQL refuses a longer value; SQLite would store it)."""
-    limit = getattr(Organization.__table__.c[column].type, "length", None)
-    if limit is not None and len(value) > limit:
-        raise InvalidInput(f"{label} is longer than {limit} characters", field=label)
 
 
 def _person_changed(
@@ -259,7 +251,7 @@ def update_organization(
     values, corrections = clean_fields(fields)
     if name is not None:
         cleaned = organization_name(name)
-        _check_length("name", "name", cleaned.display)
+        check_length(Organization.name, "name", cleaned.display)
         corrections.extend(cleaned.corrections)
         values["name"], values["normalized_name"] = cleaned.display, cleaned.key
     if status is not None:

@@ -27,6 +27,11 @@ def local_id(gid: relay.GlobalID, expected: str, *, field: str = "id") -> int:
     return value
 
 
+def optional_id(gid_: relay.GlobalID | None, expected: str, field: str) -> int | None:
+    """:func:`local_id` of an optional argument (``None`` stays ``None``)."""
+    return local_id(gid_, expected, field=field) if gid_ is not None else None
+
+
 def gid(type_name: str, value: int | None) -> relay.GlobalID | None:
     """The global id of a row of ``type_name`` (``None`` stays ``None``)."""
     return None if value is None else relay.GlobalID(type_name, str(value))

@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from ogcrm.api.context import Context
 from ogcrm.api.errors import UserErrors, guarded
-from ogcrm.api.ids import local_id, user_pk
+from ogcrm.api.ids import local_id, optional_id, user_pk
 from ogcrm.api.types.sales import Opportunity, Order, Product, StageProbability
 from ogcrm.api.types.task import Task
 from ogcrm.db import models
@@ -39,10 +39,6 @@ StageProbabilitiesResult = Annotated[
 
 def _given(value: object) -> bool:
     return value is not strawberry.UNSET
-
-
-def _opt(gid: relay.GlobalID | None, kind: str, field: str) -> int | None:
-    return local_id(gid, kind, field=field) if gid is not None else None
 
 
 def _changes(input: Any, names: dict[str, Any]) -> dict[str, Any]:
@@ -202,9 +198,9 @@ class SalesMutations:
                 title=input.title,
                 due_at=input.due_at,
                 description=input.description,
-                assignee_id=user_pk(input.assignee_id, "assigneeId") if input.assignee_id else None,
-                contact_id=_opt(input.contact_id, "Contact", "contactId"),
-                opportunity_id=_opt(input.opportunity_id, "Opportunity", "opportunityId"),
+                assignee_id=optional_id(input.assignee_id, "User", "assigneeId"),
+                contact_id=optional_id(input.contact_id, "Contact", "contactId"),
+                opportunity_id=optional_id(input.opportunity_id, "Opportunity", "opportunityId"),
             )
             return Task.from_row(row)
 
@@ -265,14 +261,16 @@ class SalesMutations:
                 currency=input.currency,
                 expected_close=input.expected_close,
                 stage=input.stage,
-                owner_id=user_pk(input.owner_id, "ownerId") if input.owner_id else None,
+                owner_id=optional_id(input.owner_id, "User", "ownerId"),
                 next_step=input.next_step,
                 source=input.source,
-                source_dataset_id=_opt(input.source_dataset_id, "Dataset", "sourceDatasetId"),
-                source_campaign_id=_opt(input.source_campaign_id, "Campaign", "sourceCampaignId"),
-                source_user_id=user_pk(input.source_user_id, "sourceUserId")
-                if input.source_user_id
-                else None,
+                source_dataset_id=optional_id(
+                    input.source_dataset_id, "Dataset", "sourceDatasetId"
+                ),
+                source_campaign_id=optional_id(
+                    input.source_campaign_id, "Campaign", "sourceCampaignId"
+                ),
+                source_user_id=optional_id(input.source_user_id, "User", "sourceUserId"),
             )
             return Opportunity.from_row(row)
 
@@ -401,7 +399,7 @@ class SalesMutations:
                 lines=[line.read() for line in input.lines],
                 delivery=input.delivery.read() if input.delivery else orders.Delivery(),
                 currency=input.currency,
-                owner_id=user_pk(input.owner_id, "ownerId") if input.owner_id else None,
+                owner_id=optional_id(input.owner_id, "User", "ownerId"),
             )
             return Order.from_row(row)
 

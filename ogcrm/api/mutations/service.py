@@ -15,7 +15,7 @@ from strawberry.types import Info
 from ogcrm.accounts import routing
 from ogcrm.api.context import Context
 from ogcrm.api.errors import UserErrors, guarded
-from ogcrm.api.ids import local_id, user_pk
+from ogcrm.api.ids import local_id, optional_id
 from ogcrm.api.types.rules import InvalidRuleSet
 from ogcrm.api.types.sales import RoutingRule, RoutingRuleInput, ServiceRequest
 from ogcrm.db import models
@@ -80,9 +80,7 @@ class ServiceMutations:
                 subject=input.subject,
                 description=input.description,
                 priority=input.priority,
-                contact_id=local_id(input.contact_id, "Contact", field="contactId")
-                if input.contact_id
-                else None,
+                contact_id=optional_id(input.contact_id, "Contact", "contactId"),
                 api_number=input.api_number,
                 county=input.county,
                 state=input.state,
@@ -131,8 +129,8 @@ class ServiceMutations:
                 service_requests.assign_service_request,
                 ctx.require_principal(),
                 local_id(id, "ServiceRequest"),
-                assignee_id=user_pk(assignee_id, "assigneeId") if assignee_id else None,
-                team_id=local_id(team_id, "Team", field="teamId") if team_id else None,
+                assignee_id=optional_id(assignee_id, "User", "assigneeId"),
+                team_id=optional_id(team_id, "Team", "teamId"),
             )
             return ServiceRequest.from_row(row)
 

@@ -3,7 +3,7 @@ bulk."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -35,8 +35,32 @@ TagResult = Annotated[TagName | UserErrors, strawberry.union("TagResult")]
 TaggedResult = Annotated[TaggedRecords | UserErrors, strawberry.union("TaggedResult")]
 
 
-def _ids(values: list[relay.GlobalID], kind: str) -> list[int]:
-    return [local_id(v, kind, field="ids") for v in values]
+async def _tag(
+    info: Info[Context, None],
+    kind: str,
+    service: Any,
+    ids: list[relay.GlobalID],
+    add: list[str] | None,
+    remove: list[str] | None,
+) -> Any:
+    """Run a bulk tagging ``service`` on records of ``kind``; their tags after."""
+    ctx = info.context
+
+    async def _call() -> TaggedRecords:
+        found = await ctx.write(
+            service,
+            ctx.require_principal(),
+            [local_id(v, kind, field="ids") for v in ids],
+            add=add or [],
+            remove=remove or [],
+        )
+        return TaggedRecords(
+            records=[
+                TaggedRecord(id=relay.GlobalID(kind, str(k)), tags=v) for k, v in found.items()
+            ]
+        )
+
+    return await guarded(ctx, _call)
 
 
 @strawberry.type
@@ -71,21 +95,7 @@ class TagMutations:
         add: list[str] | None = None,
         remove: list[str] | None = None,
     ) -> TaggedResult:
-        ctx = info.context
-
-        async def _call() -> TaggedRecords:
-            found = await ctx.write(
-                tags.tag_organizations, ctx.require_principal(), _ids(ids, "Organization"),
-                add=add or [], remove=remove or [],
-            )  # fmt: skip
-            return TaggedRecords(
-                records=[
-                    TaggedRecord(id=relay.GlobalID("Organization", str(k)), tags=v)
-                    for k, v in found.items()
-                ]
-            )
-
-        return await guarded(ctx, _call)
+        return await _tag(info, "Organization", tags.tag_organizations, ids, add, remove)
 
     @strawberry.mutation(description="Tag and untag contacts you may change, up to 500 at once.")
     async def tag_contacts(
@@ -95,18 +105,4 @@ class TagMutations:
         add: list[str] | None = None,
         remove: list[str] | None = None,
     ) -> TaggedResult:
-        ctx = info.context
-
-        async def _call() -> TaggedRecords:
-            found = await ctx.write(
-                tags.tag_contacts, ctx.require_principal(), _ids(ids, "Contact"),
-                add=add or [], remove=remove or [],
-            )  # fmt: skip
-            return TaggedRecords(
-                records=[
-                    TaggedRecord(id=relay.GlobalID("Contact", str(k)), tags=v)
-                    for k, v in found.items()
-                ]
-            )
-
-        return await guarded(ctx, _call)
+        return await _tag(info, "Contact", tags.tag_contacts, ids, add, remove)

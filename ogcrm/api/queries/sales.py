@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from ogcrm.accounts import routing
 from ogcrm.api.context import Context
-from ogcrm.api.ids import gid, local_id, page_info, user_pk
+from ogcrm.api.ids import gid, optional_id, page_info, user_pk
 from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
 from ogcrm.api.permissions import IsAuthenticated
 from ogcrm.api.types.rules import InvalidRuleSet
@@ -62,16 +62,10 @@ class TaskFilter:
             assignee_id = user_pk(self.assignee, "filter.assignee")
         return tasks.TaskFilter(
             assignee_id=assignee_id,
-            organization_id=local_id(
-                self.organization_id, "Organization", field="filter.organizationId"
-            )
-            if self.organization_id
-            else None,
-            opportunity_id=local_id(
-                self.opportunity_id, "Opportunity", field="filter.opportunityId"
-            )
-            if self.opportunity_id
-            else None,
+            organization_id=optional_id(
+                self.organization_id, "Organization", "filter.organizationId"
+            ),
+            opportunity_id=optional_id(self.opportunity_id, "Opportunity", "filter.opportunityId"),
             status=self.status,
             due=tasks.Due(self.due.value) if self.due else None,
             time_zone=self.time_zone,
@@ -92,12 +86,10 @@ class OpportunityFilter:
 
     def read(self) -> opportunities.OpportunityFilter:
         return opportunities.OpportunityFilter(
-            owner_id=user_pk(self.owner, "filter.owner") if self.owner else None,
-            organization_id=local_id(
-                self.organization_id, "Organization", field="filter.organizationId"
-            )
-            if self.organization_id
-            else None,
+            owner_id=optional_id(self.owner, "User", "filter.owner"),
+            organization_id=optional_id(
+                self.organization_id, "Organization", "filter.organizationId"
+            ),
             stages=tuple(self.stages or ()),
             closing_from=self.closing_from,
             closing_to=self.closing_to,
@@ -114,12 +106,10 @@ class OrderFilter:
 
     def read(self) -> orders.OrderFilter:
         return orders.OrderFilter(
-            owner_id=user_pk(self.owner, "filter.owner") if self.owner else None,
-            organization_id=local_id(
-                self.organization_id, "Organization", field="filter.organizationId"
-            )
-            if self.organization_id
-            else None,
+            owner_id=optional_id(self.owner, "User", "filter.owner"),
+            organization_id=optional_id(
+                self.organization_id, "Organization", "filter.organizationId"
+            ),
             statuses=tuple(self.statuses or ()),
             delivery_from=self.delivery_from,
             delivery_to=self.delivery_to,
@@ -140,13 +130,11 @@ class ServiceRequestFilter:
     def read(self) -> service_requests.ServiceRequestFilter:
         return service_requests.ServiceRequestFilter(
             status=self.status,
-            assignee_id=user_pk(self.assignee, "filter.assignee") if self.assignee else None,
-            team_id=local_id(self.team_id, "Team", field="filter.teamId") if self.team_id else None,
-            organization_id=local_id(
-                self.organization_id, "Organization", field="filter.organizationId"
-            )
-            if self.organization_id
-            else None,
+            assignee_id=optional_id(self.assignee, "User", "filter.assignee"),
+            team_id=optional_id(self.team_id, "Team", "filter.teamId"),
+            organization_id=optional_id(
+                self.organization_id, "Organization", "filter.organizationId"
+            ),
             kind=self.kind,
             sla_breached=self.sla_breached,
         )

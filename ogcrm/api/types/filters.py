@@ -8,7 +8,7 @@ import strawberry
 from strawberry import relay
 
 from ogcrm.accounts import worklist
-from ogcrm.api.ids import local_id, user_pk
+from ogcrm.api.ids import optional_id, user_pk
 from ogcrm.errors import InvalidInput
 
 
@@ -106,5 +106,5 @@ def read_filter(
         search=search if search is not None else f.search,
         permit=permit,
         no_interaction_days=f.no_interaction_for_days,
-        segment_id=local_id(f.segment, "Segment", field="filter.segment") if f.segment else None,
+        segment_id=optional_id(f.segment, "Segment", "filter.segment"),
     )

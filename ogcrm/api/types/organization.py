@@ -351,7 +351,7 @@ async def _holdings(
     key = None
     if after is not None:
         raw = decode_cursor(kind, after, holdings.key_types(model, order))
-        key = holdings.read_key(model, order, raw)
+        key = holdings.read_key(order, raw)
     loaders = info.context.loaders
     found = await loaders.per_org(page_fn, where, order, first, key).load(org_id)
     edges = [

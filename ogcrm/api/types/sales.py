@@ -16,7 +16,7 @@ from strawberry.types import Info
 
 from ogcrm.accounts import routing
 from ogcrm.api.context import Context
-from ogcrm.api.ids import gid, local_id, user_pk
+from ogcrm.api.ids import gid, optional_id
 from ogcrm.api.nodes import scoped_nodes
 from ogcrm.api.types.access import Actor, actor
 from ogcrm.db import models
@@ -412,12 +412,8 @@ class RoutingRuleInput:
         return routing.RuleInput(
             name=self.name,
             logic=self.logic,
-            assign_user_id=user_pk(self.assign_user_id, "assignUserId")
-            if self.assign_user_id
-            else None,
-            assign_team_id=local_id(self.assign_team_id, "Team", field="assignTeamId")
-            if self.assign_team_id
-            else None,
+            assign_user_id=optional_id(self.assign_user_id, "User", "assignUserId"),
+            assign_team_id=optional_id(self.assign_team_id, "Team", "assignTeamId"),
             enabled=self.enabled,
             applies_to=self.applies_to.value,
         )
