@@ -35,6 +35,7 @@ FLOORS: dict[str, int] = {
     "ogcrm.messaging": 6,
     "ogcrm.sales": 7,
     "ogcrm.datasets": 7,
+    "ogcrm.reports": 8,
     "ogcrm.worker": 8,
     "ogcrm.api": 9,
     "ogcrm.cli": 9,

@@ -244,6 +244,14 @@ def _base(
     return policy.readable(stmt, "organization", principal)
 
 
+def matching(
+    session: Session, principal: Principal, where: OrganizationFilter | None = None
+) -> Select[tuple[Organization]]:
+    """The statement of every organization the list would show, all pages together,
+    unordered: exports and reports select their own columns from it."""
+    return _base(session, where, principal)
+
+
 def list_organizations(
     session: Session,
     principal: Principal,

@@ -27,9 +27,10 @@ from strawberry.types.unset import UNSET, UnsetType
 from ogcrm import events
 from ogcrm.api.authentication import authenticate
 from ogcrm.api.context import Context
-from ogcrm.api.errors import token_code
+from ogcrm.api.exports import ExportEndpoint
 from ogcrm.api.graphiql import STATIC_PATH, graphiql_html, static_assets
 from ogcrm.api.health import check_health
+from ogcrm.api.http import refusal, token_refused
 from ogcrm.api.limits import BodySizeLimit
 from ogcrm.api.loaders import Loaders
 from ogcrm.api.schema import build_schema
@@ -49,24 +50,6 @@ log = logging.getLogger(__name__)
 
 #: GraphQL requests are small; uploads (multipart) have their own cap, OGCRM_MAX_UPLOAD_BYTES.
 MAX_BODY_BYTES = 1_000_000
-
-
-def token_refused(exc: AuthenticationFailed) -> JSONResponse:
-    """401 in GraphQL's response shape, with a code a client can act on."""
-    code = token_code(exc.reason)
-    return JSONResponse(
-        {
-            "data": None,
-            "errors": [
-                {
-                    "message": str(exc),
-                    "extensions": {"code": code, "reason": exc.reason},
-                }
-            ],
-        },
-        status_code=401,
-        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{code}"'},
-    )
 
 
 def _holds_nul(value: object) -> bool:
@@ -129,13 +112,7 @@ class GraphQLApp(GraphQL[Context, None]):
             response = token_refused(exc)
         except HTTPException as exc:
             # GraphQL-shaped, like every other refusal, so a client parses one format
-            response = JSONResponse(
-                {
-                    "data": None,
-                    "errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}],
-                },
-                status_code=exc.status_code,
-            )
+            response = refusal(exc.status_code, exc.reason, code="BAD_REQUEST")
         await response(scope, receive, send)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -261,12 +238,15 @@ def create_app(
         health = check_health(database, broker)
         return JSONResponse(health.as_dict(), status_code=200 if health.ok else 503)
 
-    graphql_app = GraphQLApp(settings, database, LoginThrottle(settings), bus)
+    throttle = LoginThrottle(settings)
+    graphql_app = GraphQLApp(settings, database, throttle, bus)
+    export = ExportEndpoint(Context, settings=settings, db=database, throttle=throttle, bus=bus)
     app = Starlette(
         debug=settings.debug,
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/exports/{kind}", export, methods=["GET"]),
             WebSocketRoute("/graphql", graphql_app),
             Mount(STATIC_PATH, static_assets()),
         ],

@@ -269,3 +269,21 @@ def display_names(session: Session, user_ids: Sequence[int]) -> dict[int, str]:
     """Users' display names by id: how a dataset or a rule set names who acted on it."""
     rows = session.execute(select(User.id, User.name).where(User.id.in_(list(user_ids))))
     return {i: n for i, n in rows}
+
+
+def acting_as(session: Session, email: str) -> Principal:
+    """The principal an active user's requests get, for a command run on their behalf
+    (``ogcrm export --as``): their role's grants, so the command sees what they would."""
+    address = normalize_email(email)
+    user = session.scalar(select(User).where(User.email == address))
+    if user is None or not user.is_active:
+        raise NotFound(f"no active user {address}")
+    grants = {
+        (g.entity, g.action): g.scope
+        for g in session.scalars(
+            select(RolePermission).where(RolePermission.role_id == user.role_id)
+        )
+    }
+    return Principal(
+        user_id=user.id, role=role_name(session, user), grants=grants, email=user.email
+    )

@@ -11,7 +11,7 @@ import logging
 import click
 
 import ogcrm
-from ogcrm.cli import datasets, db, demo, files, priority, rules, schema, server, users
+from ogcrm.cli import datasets, db, demo, exports, files, priority, rules, schema, server, users
 from ogcrm.cli._common import CliState
 
 
@@ -52,6 +52,7 @@ for _command in (
     datasets.import_file,
     datasets.datasets,
     datasets.dataset,
+    exports.export,
     rules.features,
     rules.rules,
     rules.rescore,

@@ -1,0 +1,95 @@
+"""Typed output columns, and how a text cell is made inert for spreadsheets.
+
+A value a spreadsheet would read as a formula (``=HYPERLINK(...)``, ``+1+1``,
+``@SUM(A1)``, or one led by a tab or carriage return) gets a leading apostrophe in CSV
+and XLSX output: Excel and LibreOffice then show it as text. The rule is applied in the
+SELECT itself (:func:`inert`), so the PostgreSQL ``COPY`` path and the row-by-row path
+write the same bytes, and JSON output, which no spreadsheet evaluates, selects the
+value untouched. Only text columns are touched: a negative longitude stays a number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, case, cast, func, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+#: The first characters that make a spreadsheet evaluate a cell (OWASP "CSV Injection").
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Kind(enum.StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    DATETIME = "datetime"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column: its header, the SQL that computes it, and what it holds."""
+
+    name: str
+    expr: Any
+    kind: Kind = Kind.TEXT
+
+
+def inert(expr: Any) -> ColumnElement[str]:
+    """``expr`` with a leading apostrophe when it starts like a formula."""
+    text = cast(expr, String)
+    return case(
+        (func.substr(text, 1, 1).in_(TRIGGERS), literal("'", String) + text),
+        else_=text,
+    )
+
+
+def inert_value(value: str) -> str:
+    """:func:`inert` for a value already in Python (a report's rows, tests)."""
+    return "'" + value if value[:1] in TRIGGERS else value
+
+
+class iso_utc(FunctionElement[str]):
+    """A timestamp as ISO 8601 text in UTC (``2026-12-01T17:00:00Z``), the same on both
+    databases, so a CSV written by PostgreSQL's ``COPY`` matches one written row by row."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(iso_utc, "postgresql")
+def _iso_utc_pg(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
+    (arg,) = element.clauses
+    inner = compiler.process(arg, **kw)
+    return f"""to_char(({inner}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+
+
+@compiles(iso_utc, "sqlite")
+def _iso_utc_sqlite(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
+    (arg,) = element.clauses
+    return f"strftime('%Y-%m-%dT%H:%M:%SZ', {compiler.process(arg, **kw)})"
+
+
+def for_sheets(column: Column) -> Any:
+    """The SELECT expression of ``column`` for CSV and XLSX output."""
+    if column.kind is Kind.TEXT:
+        return inert(column.expr)
+    if column.kind is Kind.DATETIME:
+        return iso_utc(column.expr)
+    return column.expr
+
+
+def json_default(value: object) -> object:
+    """What ``json.dumps`` writes for the values a row holds besides JSON's own."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return str(value)
