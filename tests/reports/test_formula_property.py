@@ -19,7 +19,9 @@ from ogcrm.reports import exports, streams
 from ogcrm.reports.columns import TRIGGERS
 
 #: What a column can hold: no NUL (PostgreSQL refuses it), no lone surrogates (not UTF-8).
-TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40
+)
 
 
 def _export(db: Database, fmt: exports.Format) -> bytes:
@@ -28,7 +30,9 @@ def _export(db: Database, fmt: exports.Format) -> bytes:
         return b"".join(streams.write(session, plan, fmt))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(names=st.lists(TEXT, min_size=1, max_size=8), longitude=st.floats(-179, -1))
 def test_any_text_is_inert_in_sheets_and_exact_in_json(db: Database, names, longitude):
     from ogcrm.db.models import Well
@@ -40,7 +44,9 @@ def test_any_text_is_inert_in_sheets_and_exact_in_json(db: Database, names, long
             Well(api10=f"42{i:08d}", name=name, longitude=longitude, field_name=name)
             for i, name in enumerate(names)
         )
-    sheet_rows = list(csv.DictReader(io.StringIO(_export(db, exports.Format.CSV).decode(), newline="")))
+    sheet_rows = list(
+        csv.DictReader(io.StringIO(_export(db, exports.Format.CSV).decode(), newline=""))
+    )
     assert len(sheet_rows) == len(names)
     for row, name in zip(sheet_rows, names, strict=True):
         assert float(row["longitude"]) == longitude  # a number: never prefixed
