@@ -89,6 +89,8 @@ ENTITY_KINDS: dict[str, EntityKind] = {
             "audit_event": m.AuditEvent,
         }.items()
     },
+    # Saved reports: their owner's (a shared one is readable by every reader of reports).
+    "report": EntityKind("report", m.Report, owner=m.Report.owner_id),
     # The tag vocabulary: creating, renaming and merging tags (admins and managers);
     # tagging a record is a change to that record.
     "tag": EntityKind("tag", m.Tag, ownerless=True),

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, case, cast, func, literal
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
+
+from ogcrm.reports.dialect import iso_utc
 
 #: The first characters that make a spreadsheet evaluate a cell (OWASP "CSV Injection").
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -52,27 +51,6 @@ def inert(expr: Any) -> ColumnElement[str]:
 def inert_value(value: str) -> str:
     """:func:`inert` for a value already in Python (a report's rows, tests)."""
     return "'" + value if value[:1] in TRIGGERS else value
-
-
-class iso_utc(FunctionElement[str]):
-    """A timestamp as ISO 8601 text in UTC (``2026-12-01T17:00:00Z``), the same on both
-    databases, so a CSV written by PostgreSQL's ``COPY`` matches one written row by row."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(iso_utc, "postgresql")
-def _iso_utc_pg(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = element.clauses
-    inner = compiler.process(arg, **kw)
-    return f"""to_char(({inner}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
-
-
-@compiles(iso_utc, "sqlite")
-def _iso_utc_sqlite(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = element.clauses
-    return f"strftime('%Y-%m-%dT%H:%M:%SZ', {compiler.process(arg, **kw)})"
 
 
 def for_sheets(column: Column) -> Any:

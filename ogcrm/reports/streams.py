@@ -88,7 +88,9 @@ def _csv_copy(session: Session, export: Export, progress: Progress | None) -> It
 
 def _jsonl(session: Session, export: Export, progress: Progress | None) -> Iterator[bytes]:
     names = [c.name for c in export.columns]
-    dumps = json.JSONEncoder(default=json_default, ensure_ascii=False).encode
+    # ASCII escapes: a raw U+2028 or U+0085 is valid JSON, but line splitters that
+    # follow Unicode (Python's str.splitlines) would cut a record in two at it
+    dumps = json.JSONEncoder(default=json_default).encode
     done = 0
     for batch in _batches(session, export, None):
         text = "".join(dumps(dict(zip(names, row, strict=True))) + "\n" for row in batch)

@@ -57,6 +57,7 @@ from ogcrm.db.models.pipeline import (
     StagedRow,
 )
 from ogcrm.db.models.regulatory import Permit, ProductionReport, Well
+from ogcrm.db.models.reports import Dashboard, Report
 from ogcrm.db.models.rules import (
     OrganizationScore,
     Rule,
@@ -79,6 +80,7 @@ __all__ = [
     "Contact",
     "ContactEmail",
     "ContactPhone",
+    "Dashboard",
     "Dataset",
     "DatasetState",
     "Interaction",
@@ -104,6 +106,7 @@ __all__ = [
     "Product",
     "ProductionReport",
     "RefreshToken",
+    "Report",
     "Role",
     "RolePermission",
     "RoutingRule",
