@@ -131,6 +131,7 @@ def main() -> None:
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--skip-pandas-xlsx", action="store_true", help="to_excel takes minutes")
+    parser.add_argument("--formats", default="csv,xlsx", help="what ogcrm exports (csv,xlsx)")
     args = parser.parse_args()
     url = _database(args.pg)
     email, password = _seed(url, args.rows)
@@ -156,12 +157,13 @@ def main() -> None:
                     "variables": {"e": email, "p": password},
                 },
             ).json()["data"]["login"]["accessToken"]
-            for fmt in ("csv", "xlsx"):
+            for fmt in args.formats.split(","):
                 elapsed, size, before, peak = _download(
                     client, "http://127.0.0.1:8713/exports/permits", token, fmt, server.pid
                 )
                 memory = f"server RSS {before / 2**20:.0f} MB before, peak {peak / 2**20:.0f} MB"
                 results.append((f"ogcrm GET /exports/permits {fmt}", elapsed, size, memory))
+                print(results[-1], flush=True)
     finally:
         server.terminate()
         server.wait()
@@ -178,7 +180,7 @@ def main() -> None:
     results.append(("pandas DataFrame.to_csv (rows in memory)", time.perf_counter() - t,
                     len(buffer.getvalue().encode()), ""))  # fmt: skip
     del buffer
-    if not args.skip_pandas_xlsx:
+    if not args.skip_pandas_xlsx and "xlsx" in args.formats:
         t = time.perf_counter()
         out = io.BytesIO()
         frame.to_excel(out, index=False, engine="xlsxwriter")

@@ -11,7 +11,19 @@ import logging
 import click
 
 import ogcrm
-from ogcrm.cli import datasets, db, demo, exports, files, priority, rules, schema, server, users
+from ogcrm.cli import (
+    datasets,
+    db,
+    demo,
+    exports,
+    files,
+    priority,
+    reports,
+    rules,
+    schema,
+    server,
+    users,
+)
 from ogcrm.cli._common import CliState
 
 
@@ -53,6 +65,8 @@ for _command in (
     datasets.datasets,
     datasets.dataset,
     exports.export,
+    reports.report,
+    reports.kpi,
     rules.features,
     rules.rules,
     rules.rescore,

@@ -15,9 +15,9 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, cast, func, literal
+from sqlalchemy import ColumnElement, String, case, cast, literal, literal_column
 
-from ogcrm.reports.dialect import iso_utc
+from ogcrm.reports.dialect import first_code, iso_utc
 
 #: The first characters that make a spreadsheet evaluate a cell (OWASP "CSV Injection").
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -41,11 +41,9 @@ class Column:
 
 def inert(expr: Any) -> ColumnElement[str]:
     """``expr`` with a leading apostrophe when it starts like a formula."""
-    text = cast(expr, String)
-    return case(
-        (func.substr(text, 1, 1).in_(TRIGGERS), literal("'", String) + text),
-        else_=text,
-    )
+    text = expr if isinstance(getattr(expr, "type", None), String) else cast(expr, String)
+    codes = [literal_column(str(ord(c))) for c in TRIGGERS]
+    return case((first_code(text).in_(codes), literal("'", String) + text), else_=text)
 
 
 def inert_value(value: str) -> str:

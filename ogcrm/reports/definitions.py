@@ -310,3 +310,11 @@ def delete_report(session: Session, principal: Principal, report_id: int) -> Non
     session.delete(row)
     audit.record(session, principal, "report.deleted", entity="report", entity_id=report_id,
                  name=row.name)  # fmt: skip
+
+
+def reports_by_ids(session: Session, principal: Principal, ids: Sequence[int]) -> dict[int, Report]:
+    """The readable reports among ``ids`` (relay ``node``), one statement."""
+    if not policy.can(principal, "report", Action.READ):
+        return {}
+    rows = session.scalars(select(Report).where(Report.id.in_(list(ids)), _readable(principal)))
+    return {r.id: r for r in rows}

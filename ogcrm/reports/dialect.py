@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, String
+from sqlalchemy import Float, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -51,6 +51,25 @@ def _iso_utc_pg(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
 def _iso_utc_sqlite(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
     (arg,) = element.clauses
     return f"strftime('%Y-%m-%dT%H:%M:%SZ', {compiler.process(arg, **kw)})"
+
+
+class first_code(FunctionElement[int]):
+    """The code point of a text's first character (``NULL`` or 0 when empty): an
+    integer compare, which is what makes formula neutralization cheap, where comparing
+    a one-character substring is a collation-aware string compare per cell."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(first_code, "postgresql")
+def _first_code_pg(element: first_code, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"ascii({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(first_code, "sqlite")
+def _first_code_sqlite(element: first_code, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"unicode({compiler.process(element.clauses, **kw)})"
 
 
 def _args(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> list[str]:

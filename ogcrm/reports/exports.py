@@ -11,9 +11,11 @@ value is an ``InvalidInput`` naming its parameter.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -41,6 +43,8 @@ from ogcrm.db.models import (
 from ogcrm.errors import InvalidInput
 from ogcrm.pipeline.fields import kind_of
 from ogcrm.reports.columns import Column, Kind
+from ogcrm.reports.definitions import Period, get_report, parse
+from ogcrm.reports.run import ordering, result_columns, statement
 
 #: Canonical field kinds whose values are numbers (kept numbers in every format).
 _NUMERIC_FIELDS = {"number", "integer", "latitude", "longitude", "year"}
@@ -54,6 +58,7 @@ class ExportKind(enum.StrEnum):
     PERMITS = "permits"
     DATASET_ROWS = "dataset-rows"
     DATASET_ISSUES = "dataset-issues"
+    REPORT = "report"
 
 
 class Format(enum.StrEnum):
@@ -363,6 +368,41 @@ def _dataset_issues(session: Session, principal: Principal, params: Params) -> E
     return Export(ExportKind.DATASET_ISSUES, columns, base, [CellIssue.row_number, CellIssue.id])
 
 
+def _report(session: Session, principal: Principal, params: Params) -> Export:
+    """A saved report's result (every group up to its limit), in the caller's scope."""
+    report_id = params.integer("report", low=1)
+    if report_id is None:
+        raise InvalidInput("report (its id) is required", field="report")
+    definition = parse(get_report(session, principal, report_id).definition)
+    period = Period(_date(params, "start"), _date(params, "end"))
+    grouped = statement(session, principal, definition, period).limit(definition.limit).subquery()
+    columns = [
+        Column(c.name, grouped.c[c.name], Kind.NUMBER if _numeric(grouped.c[c.name]) else Kind.TEXT)
+        for c in result_columns(definition)
+    ]
+    order = ordering(definition, lambda name: grouped.c[name])
+    return Export(ExportKind.REPORT, columns, select(grouped.c[columns[0].name]), order)
+
+
+def _numeric(column: Any) -> bool:
+    try:
+        return column.type.python_type in (int, float, Decimal)
+    except NotImplementedError:
+        return False
+
+
+def _date(params: Params, name: str) -> dt.date | None:
+    value = params.text(name)
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{name} must be a date (YYYY-MM-DD), not {value!r}", field=name
+        ) from None
+
+
 _PLANNERS: dict[ExportKind, Callable[[Session, Principal, Params], Export]] = {
     ExportKind.ORGANIZATIONS: _organizations,
     ExportKind.CONTACTS: _contacts,
@@ -370,6 +410,7 @@ _PLANNERS: dict[ExportKind, Callable[[Session, Principal, Params], Export]] = {
     ExportKind.PERMITS: _permits,
     ExportKind.DATASET_ROWS: _dataset_rows,
     ExportKind.DATASET_ISSUES: _dataset_issues,
+    ExportKind.REPORT: _report,
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -114,17 +114,25 @@ def statement(
         stmt = stmt.where(subject.organization.in_(select(members.c.id)))
     if dims:
         stmt = stmt.group_by(*(d.expr for d in dims))
+    order = ordering(definition, lambda name: stmt.selected_columns[name])
+    return stmt.order_by(*order).limit(definition.limit + 1)
+
+
+def ordering(definition: Definition, column: Callable[[str], Any]) -> list[Any]:
+    """The result's order: the sorts asked for, then each dimension in its natural
+    order (pipeline stages as the pipeline runs, else ascending). ``column`` gives the
+    expression of a result column by name (in the statement, or in a subquery of it)."""
     order: list[Any] = []
     for s in definition.sort:
-        column = stmt.selected_columns[s.by]
-        order.append(column.desc() if s.descending else column.asc())
-    for d in dims:
-        if d.order:
+        order.append(column(s.by).desc() if s.descending else column(s.by).asc())
+    for name in definition.dimensions:
+        dim, expr = definition.catalog.dimensions[name], column(name)
+        if dim.order:
             order.append(
-                case({v: i for i, v in enumerate(d.order)}, value=d.expr, else_=len(d.order))
+                case({v: i for i, v in enumerate(dim.order)}, value=expr, else_=len(dim.order))
             )
-        order.append(d.expr.asc())
-    return stmt.order_by(*order).limit(definition.limit + 1)
+        order.append(expr.asc())
+    return order
 
 
 def _plain(value: Any, integer: bool) -> Any:
@@ -148,20 +156,23 @@ def run(
     title: str = "",
 ) -> Result:
     """Run the definition: its rows (plain JSON values), columns and chart."""
+    columns = result_columns(definition)
+    raw = session.execute(statement(session, principal, definition, period)).all()
+    rows = [[_plain(v, c.integer) for v, c in zip(row, columns, strict=True)] for row in raw]
+    truncated = len(rows) > definition.limit
+    result = Result(title or definition.catalog.label, definition.subject, columns,
+                    rows[: definition.limit], truncated)  # fmt: skip
+    return Result(
+        result.title, result.subject, result.columns, result.rows, truncated,
+        charts.spec(result, definition.mark),
+    )  # fmt: skip
+
+
+def result_columns(definition: Definition) -> list[ResultColumn]:
     subject = definition.catalog
-    columns = [
+    return [
         *(ResultColumn(d.name, d.label, "dimension", d.shape, order=d.order)
           for d in (subject.dimensions[n] for n in definition.dimensions)),
         *(ResultColumn(x.name, x.label, "metric", Shape.QUANTITATIVE, x.integer)
           for x in (subject.metrics[n] for n in definition.metrics)),
     ]  # fmt: skip
-    raw = session.execute(statement(session, principal, definition, period)).all()
-    rows = [[_plain(v, c.integer) for v, c in zip(row, columns, strict=True)] for row in raw]
-    truncated = len(rows) > definition.limit
-    result = Result(
-        title or subject.label, subject.name, columns, rows[: definition.limit], truncated
-    )
-    return Result(
-        result.title, result.subject, result.columns, result.rows, truncated,
-        charts.spec(result, definition.mark),
-    )  # fmt: skip

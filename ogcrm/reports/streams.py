@@ -30,7 +30,7 @@ from ogcrm.reports.exports import Export, Format
 #: Rows fetched per round trip.
 BATCH = 5000
 #: Bytes per chunk handed to the response.
-CHUNK = 1 << 16
+CHUNK = 1 << 18
 #: Rows per XLSX worksheet: Excel's limit (1,048,576) less the header.
 SHEET_ROWS = 1_048_575
 

@@ -333,4 +333,7 @@ def test_every_entity_kind_is_covered_by_this_table():
         "pipeline_stage",
         # one ordered list, replaced whole: tested with routing (tests/sales)
         "routing_rule",
+        # owned by a user, not an account, and readable when shared: tested with the
+        # reports (tests/api/test_reports_api.py, tests/reports/test_definitions.py)
+        "report",
     }

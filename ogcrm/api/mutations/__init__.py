@@ -9,6 +9,7 @@ from ogcrm.api.mutations.auth import AuthMutations
 from ogcrm.api.mutations.crm import CrmMutations
 from ogcrm.api.mutations.datasets import DatasetMutations
 from ogcrm.api.mutations.outreach import OutreachMutations
+from ogcrm.api.mutations.reports import ReportMutations
 from ogcrm.api.mutations.rules import RuleMutations
 from ogcrm.api.mutations.sales import SalesMutations
 from ogcrm.api.mutations.service import ServiceMutations
@@ -26,5 +27,6 @@ class Mutation(
     ServiceMutations,
     OutreachMutations,
     TagMutations,
+    ReportMutations,
 ):
     pass

@@ -16,6 +16,7 @@ from ogcrm.api.ids import local_id
 from ogcrm.api.queries.accounts import AccountQueries
 from ogcrm.api.queries.datasets import DatasetQueries
 from ogcrm.api.queries.outreach import OutreachQueries
+from ogcrm.api.queries.reports import ReportQueries
 from ogcrm.api.queries.rules import RuleQueries
 from ogcrm.api.queries.sales import SalesQueries, ServiceQueries
 from ogcrm.api.types.access import User
@@ -24,6 +25,7 @@ from ogcrm.api.types.dataset import Dataset
 from ogcrm.api.types.organization import Organization
 from ogcrm.api.types.outreach import Campaign, Segment
 from ogcrm.api.types.regulatory import Permit, Well
+from ogcrm.api.types.reports import Report
 from ogcrm.api.types.rules import RuleSet
 from ogcrm.api.types.sales import Opportunity, Order, Product, ServiceRequest
 from ogcrm.api.types.task import Task
@@ -47,12 +49,19 @@ NODE_TYPES: dict[str, Any] = {
     "ServiceRequest": ServiceRequest,
     "Segment": Segment,
     "Campaign": Campaign,
+    "Report": Report,
 }
 
 
 @strawberry.type
 class Query(
-    AccountQueries, DatasetQueries, RuleQueries, SalesQueries, ServiceQueries, OutreachQueries
+    AccountQueries,
+    DatasetQueries,
+    RuleQueries,
+    SalesQueries,
+    ServiceQueries,
+    OutreachQueries,
+    ReportQueries,
 ):
     @strawberry.field(description="Any object by its global id, if you may see it.")
     async def node(self, info: Info[Context, None], id: relay.GlobalID) -> relay.Node | None:
