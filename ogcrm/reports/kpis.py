@@ -49,6 +49,13 @@ KPIS: dict[str, Kpi] = {
              "Opportunities, amount and probability-weighted amount per stage.",
              subject="opportunities", dimensions=["stage"],
              metrics=["count", "amount", "weighted_amount"]),
+        _kpi("pipeline_by_close_month", "Pipeline forecast by close month",
+             "Method: probability-weighted pipeline. Each open opportunity's amount times its "
+             "stage's win probability, summed by expected close month.",
+             subject="opportunities", dimensions=["close_month"],
+             metrics=["count", "amount", "weighted_amount"],
+             filters=[{"dimension": "stage",
+                       "in": ["prospecting", "qualification", "proposal", "negotiation"]}]),
         _kpi("win_rate_by_owner", "Win rate by owner",
              "Won / (won + lost) and average days from creation to a win, per owner, "
              "over opportunities closed in the period.",

@@ -224,6 +224,7 @@ def test_the_analyst_and_admin_flow_over_a_real_server(
 
 
 def test_every_operation_file_is_run_by_a_test():
+    from tests.api.test_dashboard_api import FORECAST_OPERATIONS
     from tests.api.test_outreach_api import OUTREACH_OPERATIONS
     from tests.api.test_reports_api import REPORT_OPERATIONS
     from tests.api.test_sales_api import SALES_OPERATIONS
@@ -234,4 +235,5 @@ def test_every_operation_file_is_run_by_a_test():
     files = {p.stem for p in OPERATIONS.glob("*.graphql")}
     run = ANALYST_OPERATIONS | set(OPERATION_VARIABLES) | REP_OPERATIONS
     run |= SALES_OPERATIONS | SERVICE_OPERATIONS | OUTREACH_OPERATIONS | REPORT_OPERATIONS
+    run |= FORECAST_OPERATIONS
     assert files == run | {"Login"}

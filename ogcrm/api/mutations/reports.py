@@ -13,8 +13,8 @@ from strawberry.types import Info
 from ogcrm.api.context import Context
 from ogcrm.api.errors import UserErrors, guarded
 from ogcrm.api.ids import local_id, optional_id
-from ogcrm.api.types.reports import Report
-from ogcrm.reports import definitions
+from ogcrm.api.types.reports import Dashboard, KpiName, Report
+from ogcrm.reports import dashboards, definitions
 
 ReportResultPayload = Annotated[Report | UserErrors, strawberry.union("SaveReportResult")]
 
@@ -36,6 +36,16 @@ class SaveReportInput:
     description: str = ""
     shared: bool = False
     id: relay.GlobalID | None = None
+
+
+DashboardResult = Annotated[Dashboard | UserErrors, strawberry.union("DashboardResult")]
+
+
+@strawberry.input(description="A tile: set `kpi` or `reportId`, not both.")
+class DashboardTileInput:
+    kpi: KpiName | None = None  # type: ignore[valid-type]
+    report_id: relay.GlobalID | None = None
+    title: str | None = None
 
 
 @strawberry.type
@@ -70,5 +80,35 @@ class ReportMutations:
             report_id = local_id(id, "Report", field="id")
             await ctx.write(definitions.delete_report, ctx.require_principal(), report_id)
             return ReportDeleted(id=id)
+
+        return await guarded(ctx, _call)
+
+    @strawberry.mutation(description="Choose your dashboard's tiles, in order.")
+    async def save_dashboard(
+        self, info: Info[Context, None], tiles: list[DashboardTileInput]
+    ) -> DashboardResult:
+        ctx = info.context
+
+        async def _call() -> Dashboard:
+            chosen = [
+                dashboards.Tile(
+                    kpi=t.kpi.value if t.kpi else None,
+                    report_id=optional_id(t.report_id, "Report", field=f"tiles[{i}].reportId"),
+                    title=t.title,
+                )
+                for i, t in enumerate(tiles)
+            ]
+            found = await ctx.write(dashboards.save_layout, ctx.require_principal(), chosen)
+            return Dashboard.of(found)
+
+        return await guarded(ctx, _call)
+
+    @strawberry.mutation(description="Go back to your role's default dashboard.")
+    async def reset_dashboard(self, info: Info[Context, None]) -> DashboardResult:
+        ctx = info.context
+
+        async def _call() -> Dashboard:
+            found = await ctx.write(dashboards.reset_layout, ctx.require_principal())
+            return Dashboard.of(found)
 
         return await guarded(ctx, _call)

@@ -6,13 +6,17 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
+from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from ogcrm.api.context import Context
+from ogcrm.api.ids import local_id
 from ogcrm.api.permissions import IsAuthenticated
 from ogcrm.api.types.reports import (
     CatalogSubject,
+    Dashboard,
+    Forecast,
     Kpi,
     KpiName,
     PeriodInput,
@@ -21,7 +25,7 @@ from ogcrm.api.types.reports import (
     kpi_list,
     period_of,
 )
-from ogcrm.reports import catalog, definitions, kpis
+from ogcrm.reports import catalog, dashboards, definitions, kpis, series
 from ogcrm.reports import run as runner
 
 
@@ -78,3 +82,50 @@ class ReportQueries:
             runner.run, ctx.require_principal(), parsed, period=period_of(period)
         )
         return ReportResult.of(found)
+
+    @strawberry.field(
+        description="Your dashboard, every tile's figures in one query.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def dashboard(self, info: Info[Context, None]) -> Dashboard:
+        found = await info.context.read(dashboards.layout, info.context.require_principal())
+        return Dashboard.of(found)
+
+    @strawberry.field(
+        description="Monthly demand for a product from order history, forecast with a "
+        "seasonal model and backtested against seasonal-naive on the last 12 months.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def demand_forecast(
+        self, info: Info[Context, None], product_id: relay.GlobalID, months: int = 6
+    ) -> Forecast:
+        ctx = info.context
+        found = await ctx.read(
+            series.demand_forecast,
+            ctx.require_principal(),
+            local_id(product_id, "Product", field="productId"),
+            months=months,
+        )
+        return Forecast.of(found)
+
+    @strawberry.field(
+        description="An operator's monthly production (boe, oil_bbl or gas_mcf) forecast by "
+        "exponential decline, backtested against the last month carried on.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def production_forecast(
+        self,
+        info: Info[Context, None],
+        organization_id: relay.GlobalID,
+        months: int = 12,
+        measure: str = "boe",
+    ) -> Forecast:
+        ctx = info.context
+        found = await ctx.read(
+            series.production_forecast,
+            ctx.require_principal(),
+            local_id(organization_id, "Organization", field="organizationId"),
+            months=months,
+            measure=measure,
+        )
+        return Forecast.of(found)

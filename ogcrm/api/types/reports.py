@@ -16,7 +16,7 @@ from strawberry.types import Info
 from ogcrm.api.context import Context
 from ogcrm.api.types.access import Actor, actor
 from ogcrm.db import models
-from ogcrm.reports import catalog, definitions, kpis
+from ogcrm.reports import catalog, dashboards, definitions, kpis, series
 from ogcrm.reports import run as runner
 
 ColumnShape = strawberry.enum(catalog.Shape, name="ColumnShape")
@@ -170,3 +170,97 @@ class Report(relay.Node):
             definitions.reports_by_ids, info.context.require_principal(), ids
         )
         return [cls.from_row(found[i]) if i in found else None for i in ids]
+
+
+@strawberry.type(description="One month's value.")
+class MonthValue:
+    month: dt.date
+    value: float
+
+
+@strawberry.type(
+    description="How the model did on months it was not shown, beside the baseline's "
+    "error on the same months (mean absolute percentage error, 0.1 = 10%)."
+)
+class Backtest:
+    held_back_months: int
+    mape: float | None
+    baseline_mape: float | None
+
+
+@strawberry.type(description="A forecast with its method, its baseline and its backtest.")
+class Forecast:
+    title: str
+    method: str
+    baseline: str
+    history: list[MonthValue]
+    forecast: list[MonthValue]
+    backtest: Backtest | None = strawberry.field(
+        description="Null when the history is too short to hold months back."
+    )
+    chart: JSON
+
+    @classmethod
+    def of(cls, f: series.Forecast) -> Forecast:
+        return cls(
+            title=f.title,
+            method=f.method,
+            baseline=f.baseline,
+            history=[MonthValue(month=m, value=v) for m, v in f.history],
+            forecast=[MonthValue(month=m, value=round(v, 6)) for m, v in f.forecast],
+            backtest=Backtest(
+                held_back_months=f.backtest.held_back,
+                mape=f.backtest.mape,
+                baseline_mape=f.backtest.baseline_mape,
+            )
+            if f.backtest
+            else None,
+            chart=f.chart,
+        )
+
+
+@strawberry.type(description="A dashboard tile: a KPI or a saved report, and its figures.")
+class DashboardTile:
+    position: int
+    title: str
+    kpi: KpiName | None  # type: ignore[valid-type]
+    report_id: relay.GlobalID | None
+    tile: strawberry.Private[dashboards.Tile]
+
+    @strawberry.field(description="Its figures now, in your scope.")
+    async def result(self, info: Info[Context, None]) -> ReportResult:
+        ctx = info.context
+        principal = ctx.require_principal()
+        tile = self.tile
+
+        def _run(session: Any) -> runner.Result:
+            if tile.kpi is not None:
+                return kpis.kpi(session, principal, tile.kpi)
+            assert tile.report_id is not None
+            row = definitions.get_report(session, principal, tile.report_id)
+            return runner.run(session, principal, definitions.parse(row.definition), title=row.name)
+
+        return ReportResult.of(await ctx.read(_run))
+
+
+@strawberry.type(description="Your dashboard: your tiles, or your role's default.")
+class Dashboard:
+    is_default: bool
+    tiles: list[DashboardTile]
+
+    @classmethod
+    def of(cls, found: dashboards.Layout) -> Dashboard:
+        titles = {k.name: k.title for k in kpis.KPIS.values()} | {kpis.MOVERS: "Score movers"}
+        return cls(
+            is_default=found.is_default,
+            tiles=[
+                DashboardTile(
+                    position=i,
+                    title=t.title or (titles.get(t.kpi, t.kpi) if t.kpi else "Report"),
+                    kpi=KpiName(t.kpi) if t.kpi else None,  # type: ignore[operator]
+                    report_id=relay.GlobalID("Report", str(t.report_id)) if t.report_id else None,
+                    tile=t,
+                )
+                for i, t in enumerate(found.tiles)
+            ],
+        )
