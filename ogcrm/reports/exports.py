@@ -32,6 +32,7 @@ from ogcrm.db.models import (
     Contact,
     ContactEmail,
     ContactPhone,
+    Interaction,
     Organization,
     OrganizationScore,
     Permit,
@@ -54,6 +55,7 @@ _NUMERIC_FIELDS |= {"utm_easting", "utm_northing", "utm_zone"}
 class ExportKind(enum.StrEnum):
     ORGANIZATIONS = "organizations"
     CONTACTS = "contacts"
+    INTERACTIONS = "interactions"
     WELLS = "wells"
     PERMITS = "permits"
     DATASET_ROWS = "dataset-rows"
@@ -237,6 +239,40 @@ def _contacts(session: Session, principal: Principal, params: Params) -> Export:
     )
 
 
+def _interactions(session: Session, principal: Principal, params: Params) -> Export:
+    """Calls, e-mails, meetings and notes, newest last, of the organizations the
+    organizations' filters pick; ``withinDays`` bounds how far back."""
+    policy.require(principal, "interaction", Action.READ)
+    days = params.integer("withinDays")
+    where = organization_filter(params)
+    rep, contact = aliased(User), aliased(Contact)
+    base = policy.readable(
+        select(Interaction.id)
+        .join(Organization, Organization.id == Interaction.organization_id)
+        .outerjoin(rep, rep.id == Interaction.user_id)
+        .outerjoin(contact, contact.id == Interaction.contact_id),
+        "interaction",
+        principal,
+    )
+    if where != worklist.OrganizationFilter():
+        orgs = worklist.matching(session, principal, where).with_only_columns(Organization.id)
+        base = base.where(Interaction.organization_id.in_(orgs))
+    if days is not None:
+        base = base.where(Interaction.occurred_at >= worklist.days_ago(days, "withinDays"))
+    columns = [
+        Column("id", Interaction.id, Kind.NUMBER),
+        Column("occurred_at", Interaction.occurred_at, Kind.DATETIME),
+        Column("kind", Interaction.kind),
+        Column("organization_id", Interaction.organization_id, Kind.NUMBER),
+        Column("organization", Organization.name),
+        Column("contact", contact.full_name),
+        Column("rep", rep.email),
+        Column("subject", Interaction.subject),
+        Column("notes", Interaction.notes),
+    ]
+    return Export(ExportKind.INTERACTIONS, columns, base, [Interaction.occurred_at, Interaction.id])
+
+
 def _operator(params: Params) -> list[Any]:
     operator = params.integer("operator", low=1)
     return [] if operator is None else [operator]
@@ -406,6 +442,7 @@ def _date(params: Params, name: str) -> dt.date | None:
 _PLANNERS: dict[ExportKind, Callable[[Session, Principal, Params], Export]] = {
     ExportKind.ORGANIZATIONS: _organizations,
     ExportKind.CONTACTS: _contacts,
+    ExportKind.INTERACTIONS: _interactions,
     ExportKind.WELLS: _wells,
     ExportKind.PERMITS: _permits,
     ExportKind.DATASET_ROWS: _dataset_rows,

@@ -83,3 +83,28 @@ def test_malformed_definitions_name_their_field(definition, field):
     with pytest.raises(InvalidInput) as caught:
         parse(definition)
     assert caught.value.field == field
+
+
+def test_a_segment_narrows_a_report_to_its_members(db, people):
+    from decimal import Decimal
+
+    from ogcrm.accounts import segments
+    from ogcrm.db import models as m
+    from ogcrm.reports.run import run
+
+    with db.unit_of_work() as s:
+        for name, state, amount in (("Texan LLC", "TX", 700), ("Sooner LLC", "OK", 50)):
+            org = m.Organization(name=name, normalized_name=name.upper(), state=state)
+            s.add(org)
+            s.flush()
+            s.add(m.Opportunity(organization_id=org.id, name="deal", stage="proposal",
+                                amount=Decimal(amount)))  # fmt: skip
+        texas = segments.create_segment(
+            s, people["manager"], name="Texas", logic={"==": [{"var": "state"}, "TX"]}
+        ).id
+    definition = {"subject": "opportunities", "dimensions": [], "metrics": ["count", "amount"]}
+    with db.read() as s:
+        everyone = run(s, people["manager"], parse(definition))
+        members = run(s, people["manager"], parse({**definition, "segment": texas}))
+    assert everyone.rows == [[2, 750.0]]
+    assert members.rows == [[1, 700.0]]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from ogcrm.accounts.contacts import create_contact
+from ogcrm.accounts.interactions import log_interaction
 from ogcrm.accounts.organizations import create_organization
 from ogcrm.auth.principal import system_principal
 from ogcrm.cli import main
@@ -50,6 +51,8 @@ def world(client: TestClient, db: Database, users) -> dict:
                    issued_on=dt.date(2026, 1, 1) + dt.timedelta(days=i), lease_name=HOSTILE[5])
             for i in range(10)
         ])  # fmt: skip
+        for note in ("+1+1 call back", "@SUM(A1)", "\tindented", '=HYPERLINK("http://x","y")'):
+            log_interaction(s, alice.principal(db), organization_id=mine, kind="call", notes=note)
     return {
         "alice": token_for(client, alice), "bob": token_for(client, bob),
         "admin": token_for(client, admin), "mine": mine, "theirs": theirs,
@@ -96,6 +99,22 @@ def test_contacts_are_inert_in_csv_and_xlsx_and_exact_in_json(client, world):
     exact = {r["id"]: r for r in map(json.loads, lines)}
     assert exact[c1]["full_name"] == HOSTILE[0] and exact[c1]["title"] == "+1+1"
     assert exact[c2]["title"] == "\tTabbed" and exact[c3]["title"] == "-2+3"
+
+
+def test_interaction_notes_are_inert_in_sheets_and_exact_in_json(client, world):
+    notes = ["+1+1 call back", "@SUM(A1)", "\tindented", '=HYPERLINK("http://x","y")']
+    rows = rows_of_csv(get(client, "/exports/interactions", world["alice"], withinDays=1).content)
+    assert [r["notes"] for r in rows] == ["'" + n for n in notes]
+    assert all(r["occurred_at"].endswith("Z") for r in rows)
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(get(client, "/exports/interactions", world["alice"], format="xlsx").content)
+    ).worksheets[0]
+    cells = [row[8] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == ["'" + n for n in notes]
+    assert {c.data_type for c in cells} == {"s"}
+    lines = get(client, "/exports/interactions", world["alice"], format="jsonl").text.split("\n")
+    assert [json.loads(line)["notes"] for line in lines if line] == notes
+    assert get(client, "/exports/interactions", world["bob"]).text.count("\n") == 1  # header only
 
 
 def test_numbers_stay_numbers_and_dates_read_back(client, world):
