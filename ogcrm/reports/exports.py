@@ -198,6 +198,18 @@ def _organizations(session: Session, principal: Principal, params: Params) -> Ex
     return Export(ExportKind.ORGANIZATIONS, columns, base, [Organization.id])
 
 
+def _of_organizations(
+    session: Session, principal: Principal, params: Params, base: Select[Any], column: Any
+) -> Select[Any]:
+    """``base`` narrowed to rows whose ``column`` names an organization the working
+    list's filter (read from ``params``) picks; unchanged when no filter is given."""
+    where = organization_filter(params)
+    if where == worklist.OrganizationFilter():
+        return base
+    orgs = worklist.matching(session, principal, where).with_only_columns(Organization.id)
+    return base.where(column.in_(orgs))
+
+
 def _first_point(model: Any, value: Any) -> Any:
     return (
         select(value)
@@ -210,15 +222,12 @@ def _first_point(model: Any, value: Any) -> Any:
 
 def _contacts(session: Session, principal: Principal, params: Params) -> Export:
     policy.require(principal, "contact", Action.READ)
-    where = organization_filter(params)
     base = policy.readable(
         select(Contact.id).join(Organization, Organization.id == Contact.organization_id),
         "contact",
         principal,
     )
-    if where != worklist.OrganizationFilter():
-        orgs = worklist.matching(session, principal, where).with_only_columns(Organization.id)
-        base = base.where(Contact.organization_id.in_(orgs))
+    base = _of_organizations(session, principal, params, base, Contact.organization_id)
     columns = [
         Column("id", Contact.id, Kind.NUMBER),
         Column("full_name", Contact.full_name),
@@ -244,7 +253,6 @@ def _interactions(session: Session, principal: Principal, params: Params) -> Exp
     organizations' filters pick; ``withinDays`` bounds how far back."""
     policy.require(principal, "interaction", Action.READ)
     days = params.integer("withinDays")
-    where = organization_filter(params)
     rep, contact = aliased(User), aliased(Contact)
     base = policy.readable(
         select(Interaction.id)
@@ -254,9 +262,7 @@ def _interactions(session: Session, principal: Principal, params: Params) -> Exp
         "interaction",
         principal,
     )
-    if where != worklist.OrganizationFilter():
-        orgs = worklist.matching(session, principal, where).with_only_columns(Organization.id)
-        base = base.where(Interaction.organization_id.in_(orgs))
+    base = _of_organizations(session, principal, params, base, Interaction.organization_id)
     if days is not None:
         base = base.where(Interaction.occurred_at >= worklist.days_ago(days, "withinDays"))
     columns = [
