@@ -1,5 +1,6 @@
 """Every mapped class, importable from one place (Alembic's autogenerate needs them all)."""
 
+from ogcrm.db.base import Base
 from ogcrm.db.models.access import (
     Action,
     AuditEvent,
@@ -66,6 +67,15 @@ from ogcrm.db.models.rules import (
     ScoreSnapshot,
 )
 from ogcrm.db.models.sales import OpportunityStageChange, PipelineStage, RoutingRule
+
+#: Tables whose ids SQLite must never hand out twice (``AUTOINCREMENT``): every table
+#: keyed by ``id`` but the append-only and per-file-row ones, which are never deleted
+#: from one row at a time (revision 43e36bb028fa rebuilt existing databases to match).
+#: PostgreSQL's sequences never go back on their own.
+_IDS_REUSABLE = {"audit_event", "change_record", "cell_issue", "staged_row", "score_snapshot"}
+for _table in Base.metadata.tables.values():
+    if list(_table.primary_key.columns.keys()) == ["id"] and _table.name not in _IDS_REUSABLE:
+        _table.dialect_kwargs["sqlite_autoincrement"] = True
 
 __all__ = [
     "Action",
