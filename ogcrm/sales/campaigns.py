@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, insert, literal, select
+from sqlalchemy import Select, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,7 +43,8 @@ from ogcrm.db.models import (
     Segment,
 )
 from ogcrm.db.types import utcnow
-from ogcrm.errors import InvalidInput
+from ogcrm.errors import Conflict, InvalidInput
+from ogcrm.failpoints import failpoint
 from ogcrm.messaging.outbox import Recipient, queue_message
 from ogcrm.sales import opportunities
 from ogcrm.sales._common import CENT, clean_text, currency_code, long_text, money, move
@@ -210,6 +211,31 @@ def _member(session: Session, principal: Principal, member_id: int) -> CampaignM
     return member
 
 
+def _advance(session: Session, member_id: int, outcome: str, **values: Any) -> bool:
+    """Move a member's outcome forward to ``outcome`` in one conditional UPDATE (only
+    from an outcome before it), so two people recording at once can never move it
+    back: a ``meeting`` recorded while someone records ``responded`` stays a meeting.
+    Whether this call moved it."""
+    earlier = list(OUTCOMES[: OUTCOMES.index(outcome)])
+    failpoint("campaign.outcome")  # between reading the member and moving it (race tests)
+    moved = session.execute(
+        update(CampaignMember)
+        .where(
+            CampaignMember.id == member_id,
+            or_(CampaignMember.outcome.is_(None), CampaignMember.outcome.in_(earlier)),
+        )
+        .values(outcome=outcome, **values)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(CampaignMember)
+        .where(CampaignMember.id == member_id, CampaignMember.responded_at.is_(None))
+        .values(responded_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount)
+
+
 def record_outcome(
     session: Session, principal: Principal, member_id: int, outcome: str
 ) -> CampaignMember:
@@ -217,10 +243,8 @@ def record_outcome(
     if outcome not in ("responded", "meeting"):
         raise InvalidInput("an outcome is responded or meeting", field="outcome")
     member = _member(session, principal, member_id)
-    if OUTCOMES.index(outcome) > (OUTCOMES.index(member.outcome) if member.outcome else -1):
-        member.outcome = outcome
-    member.responded_at = member.responded_at or utcnow()
-    session.flush()
+    _advance(session, member_id, outcome)
+    session.refresh(member)
     audit.record(
         session, principal, "campaign.outcome", entity="campaign", entity_id=member.campaign_id,
         member_id=member_id, outcome=outcome,
@@ -237,8 +261,11 @@ def opportunity_from_member(
     amount: Decimal | None = None,
     expected_close: dt.date | None = None,
 ) -> Opportunity:
-    """An opportunity on the member's account whose source is the campaign."""
+    """An opportunity on the member's account whose source is the campaign; one per
+    member (a second, even at the same moment, is a Conflict and makes nothing)."""
     member = _member(session, principal, member_id)
+    if member.opportunity_id is not None:
+        raise Conflict("this member already has an opportunity", state="opportunity")
     row = opportunities.create_opportunity(
         session,
         principal,
@@ -249,9 +276,10 @@ def opportunity_from_member(
         source=OpportunitySource.CAMPAIGN,
         source_campaign_id=member.campaign_id,
     )
-    member.outcome, member.opportunity_id = "opportunity", row.id
-    member.responded_at = member.responded_at or utcnow()
-    session.flush()
+    if not _advance(session, member_id, "opportunity", opportunity_id=row.id):
+        # someone made one meanwhile: this one is rolled back with the transaction
+        raise Conflict("this member already has an opportunity", state="opportunity")
+    session.refresh(member)
     return row
 
 
