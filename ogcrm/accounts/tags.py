@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ogcrm.accounts.organizations import set_tags
@@ -18,7 +19,8 @@ from ogcrm.auth import audit, policy
 from ogcrm.auth.principal import Principal
 from ogcrm.db.models import Action, Contact, Tag, contact_tag, organization_tag
 from ogcrm.db.types import insert_or_ignore
-from ogcrm.errors import InvalidInput, NotFound
+from ogcrm.errors import Conflict, InvalidInput, NotFound
+from ogcrm.failpoints import failpoint
 
 MAX_BULK = 500
 
@@ -74,8 +76,20 @@ def rename_tag(session: Session, principal: Principal, name: str, to: str) -> st
         raise NotFound(f"no tag {old!r}")
     if old != new and session.scalar(select(Tag.id).where(Tag.name == new)) is not None:
         raise InvalidInput(f"a tag {new!r} exists: merge {old!r} into it", field="to")
-    row.name = new
-    session.flush()
+    failpoint("tag.rename")  # between the checks and the rename (race tests)
+    try:
+        with session.begin_nested():
+            # conditional on the name read: a rename made meanwhile is not overwritten
+            renamed = session.execute(
+                update(Tag)
+                .where(Tag.id == row.id, Tag.name == old)
+                .values(name=new)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+    except IntegrityError:  # another rename took the name meanwhile
+        raise InvalidInput(f"a tag {new!r} exists: merge {old!r} into it", field="to") from None
+    if not renamed:
+        raise Conflict(f"tag {old!r} was renamed meanwhile", state="renamed")
     audit.record(
         session, principal, "tag.rename", entity="tag", entity_id=row.id, before=old, after=new
     )
