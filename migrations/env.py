@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from ogcrm.db import models  # noqa: F401  (registers every table on the metadata)
 from ogcrm.db.base import Base
+from ogcrm.db.crypto import Sensitive
 from ogcrm.db.types import FloatListType, JSONType, UTCDateTime
 
 config = context.config
@@ -22,6 +23,8 @@ target_metadata = Base.metadata
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Render ogcrm's column types as plain SQLAlchemy so revisions never import ogcrm."""
+    if type_ == "type" and isinstance(obj, Sensitive):
+        return f"sa.String(length={obj.impl.length})"
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     if type_ == "type" and obj is JSONType:

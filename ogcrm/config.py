@@ -119,6 +119,10 @@ class Settings:
     messages_per_minute: int = 60
     #: Remind a task's assignee this many minutes before it falls due.
     reminder_ahead_minutes: int = 60
+    #: Encrypt contacts' e-mails and phones at rest: ``ID:BASE64KEY`` (32 bytes), more
+    #: than one comma-separated while rotating (the first encrypts, all decrypt). Make
+    #: one with ``ogcrm keys new``; see ``ogcrm.db.crypto``.
+    encryption_key: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, String, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ogcrm.accounts.cleaning import Correction, check_length, clean_field_values
 from ogcrm.auth import audit, policy
 from ogcrm.auth.principal import Principal
+from ogcrm.db import crypto
 from ogcrm.db.models import ChangeRecord, Contact, ContactEmail, ContactPhone
 from ogcrm.db.types import in_values
 from ogcrm.errors import InvalidInput
@@ -62,15 +63,22 @@ def list_contacts(
         stmt = stmt.where(
             or_(
                 Contact.full_name.ilike(f"%{escaped}%", escape="\\"),
-                Contact.id.in_(
-                    select(ContactEmail.contact_id).where(
-                        ContactEmail.address.contains(needle, autoescape=True)
-                    )
-                ),
+                Contact.id.in_(select(ContactEmail.contact_id).where(_email_search(needle))),
             )
         )
     rows = session.scalars(policy.readable(stmt, "contact", principal).limit(first + 1)).all()
     return ContactPage(rows=rows[:first], has_next=len(rows) > first)
+
+
+def _email_search(needle: str) -> ColumnElement[bool]:
+    """Addresses containing ``needle``; once they are encrypted at rest, only the whole
+    address can be looked for (through its blind index)."""
+    if crypto.keyring() is not None:
+        return crypto.equals(
+            ContactEmail.address, ContactEmail.address_index, needle, fold_case=True
+        )
+    address = type_coerce(ContactEmail.address, String())
+    return func.lower(address).contains(needle, autoescape=True)
 
 
 def get_contact(session: Session, principal: Principal, contact_id: int) -> Contact:
@@ -241,8 +249,12 @@ def _record_change(
             entity="contact",
             entity_id=contact_id,
             field=field,
-            before=before,
-            after=after,
+            # e-mails and phones are what encryption at rest protects: history keeps no
+            # clear copy of them (append-only, it could never be encrypted later)
+            before=None
+            if before is None
+            else crypto.protect(before, f"change_record.contact.{field}"),
+            after=crypto.protect(after, f"change_record.contact.{field}"),
         )
     )
 

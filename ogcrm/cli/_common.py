@@ -79,3 +79,16 @@ def database(ctx: click.Context, *, check_schema: bool = True) -> Iterator[Datab
         raise click.ClickException(str(exc)) from None
     finally:
         db.dispose()
+
+
+def require_readable_data(settings: Settings) -> None:
+    """Refuse to start over encrypted contact details without the key to read them."""
+    from ogcrm.db.keys import refuse_without_key
+
+    db = Database(settings, application_name="ogcrm-cli")
+    try:
+        refuse_without_key(db)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.dispose()

@@ -10,7 +10,12 @@ import sys
 import click
 
 import ogcrm
-from ogcrm.cli._common import database, require_schema_at_head, settings_of
+from ogcrm.cli._common import (
+    database,
+    require_readable_data,
+    require_schema_at_head,
+    settings_of,
+)
 
 
 @click.command()
@@ -33,6 +38,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, upgrade: bool)
 
     settings = settings_of(ctx).with_secret_key()
     require_schema_at_head(settings, upgrade=upgrade)
+    require_readable_data(settings)
     if workers > 1 and not settings.uses_redis:
         raise click.ClickException(
             "--workers > 1 needs OGCRM_REDIS_URL: the in-process job broker and pub/sub "
@@ -77,6 +83,7 @@ def worker(ctx: click.Context, processes: int, threads: int) -> None:
         raise click.ClickException(
             "ogcrm worker needs OGCRM_REDIS_URL; without Redis, `ogcrm serve` runs jobs in-process"
         )
+    require_readable_data(settings)
     args = make_argument_parser().parse_args(
         [
             "ogcrm.worker:setup",

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ogcrm.accounts.cleaning import clean_one, organization_keys, organization_name
 from ogcrm.auth import audit
 from ogcrm.auth.principal import Principal
+from ogcrm.db import crypto
 from ogcrm.db.models import (
     Contact,
     ContactEmail,
@@ -117,8 +118,11 @@ def find_contact(
             .join(ContactEmail, ContactEmail.contact_id == Contact.id)
             .where(
                 Contact.organization_id == organization_id,
-                # a local part's case almost never tells two people apart
-                func.lower(ContactEmail.address) == str(address).lower(),
+                # a local part's case almost never tells two people apart; through the
+                # blind index when the addresses are encrypted
+                crypto.equals(
+                    ContactEmail.address, ContactEmail.address_index, str(address), fold_case=True
+                ),
             )
         ).first()
         if hit is not None:
@@ -128,6 +132,9 @@ def find_contact(
         return session.scalars(
             select(Contact)
             .join(ContactPhone, ContactPhone.contact_id == Contact.id)
-            .where(Contact.organization_id == organization_id, ContactPhone.number == number)
+            .where(
+                Contact.organization_id == organization_id,
+                crypto.equals(ContactPhone.number, ContactPhone.number_index, str(number)),
+            )
         ).first()
     return None

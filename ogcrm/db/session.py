@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ogcrm.config import Settings
+from ogcrm.db import crypto
 
 _WRITE_OPTION = "ogcrm_write"
 _AUTOCOMMIT_OPTION = "ogcrm_autocommit"
@@ -81,6 +82,8 @@ class Database:
 
     def __init__(self, settings: Settings, *, application_name: str = "ogcrm") -> None:
         self.settings = settings
+        # the keyring the Sensitive columns' bind and result processing reach
+        crypto.configure(settings.encryption_key)
         self.engine = create_db_engine(settings.database_url, application_name=application_name)
         #: Facts every session of this database carries in ``Session.info`` (copied when
         #: the session opens): where this process sends jobs, for one

@@ -37,6 +37,9 @@ class Column:
     name: str
     expr: Any
     kind: Kind = Kind.TEXT
+    #: Encrypted at rest (:class:`ogcrm.db.crypto.Sensitive`): the database sees only
+    #: ciphertext, so the value is made inert in Python once decrypted.
+    sensitive: bool = False
 
 
 def inert(expr: Any) -> ColumnElement[str]:
@@ -53,6 +56,8 @@ def inert_value(value: str) -> str:
 
 def for_sheets(column: Column) -> Any:
     """The SELECT expression of ``column`` for CSV and XLSX output."""
+    if column.sensitive:
+        return column.expr
     if column.kind is Kind.TEXT:
         return inert(column.expr)
     if column.kind is Kind.DATETIME:

@@ -234,8 +234,8 @@ def _contacts(session: Session, principal: Principal, params: Params) -> Export:
         Column("title", Contact.title),
         Column("organization_id", Contact.organization_id, Kind.NUMBER),
         Column("organization", Organization.name),
-        Column("email", _first_point(ContactEmail, ContactEmail.address)),
-        Column("phone", _first_point(ContactPhone, ContactPhone.number)),
+        Column("email", _first_point(ContactEmail, ContactEmail.address), sensitive=True),
+        Column("phone", _first_point(ContactPhone, ContactPhone.number), sensitive=True),
         Column("consent", Contact.consent),
         Column("updated_at", Contact.updated_at, Kind.DATETIME),
     ]

@@ -24,7 +24,7 @@ from typing import Any
 import xlsxwriter
 from sqlalchemy.orm import Session
 
-from ogcrm.reports.columns import Kind, for_sheets, json_default
+from ogcrm.reports.columns import Kind, for_sheets, inert_value, json_default
 from ogcrm.reports.exports import Export, Format
 
 #: Rows fetched per round trip.
@@ -43,6 +43,22 @@ def _batches(session: Session, export: Export, exprs: Sequence[Any] | None) -> I
     yield from session.execute(stmt).partitions()
 
 
+def _inert_in_python(export: Export, batch: Sequence[Any]) -> Sequence[Any]:
+    """``batch`` with its sensitive columns made inert (decrypted only now, they could
+    not be in SQL)."""
+    sensitive = [i for i, c in enumerate(export.columns) if c.sensitive]
+    if not sensitive:
+        return batch
+    out = []
+    for row in batch:
+        values = list(row)
+        for i in sensitive:
+            if isinstance(values[i], str):
+                values[i] = inert_value(values[i])
+        out.append(values)
+    return out
+
+
 def _csv_rows(session: Session, export: Export, progress: Progress | None) -> Iterator[bytes]:
     buffer = io.StringIO()
     # "\r\n" also makes the writer quote a value holding a lone "\r" (it quotes what the
@@ -51,7 +67,7 @@ def _csv_rows(session: Session, export: Export, progress: Progress | None) -> It
     writer.writerow([c.name for c in export.columns])
     done = 0
     for batch in _batches(session, export, [for_sheets(c) for c in export.columns]):
-        writer.writerows(batch)
+        writer.writerows(_inert_in_python(export, batch))
         done += len(batch)
         if progress:
             progress(done)
@@ -121,7 +137,7 @@ def _xlsx(session: Session, export: Export, progress: Progress | None) -> Iterat
         text_columns = [i for i, c in enumerate(export.columns) if c.kind is not Kind.NUMBER]
         sheet, row_in_sheet, done, sheets = None, SHEET_ROWS, 0, 0
         for batch in _batches(session, export, [for_sheets(c) for c in export.columns]):
-            for row in batch:
+            for row in _inert_in_python(export, batch):
                 if row_in_sheet >= SHEET_ROWS:
                     sheets += 1
                     sheet = book.add_worksheet(f"{export.kind}-{sheets}"[:31])
@@ -154,7 +170,10 @@ def write(
         return _jsonl(session, export, progress)
     if fmt is Format.XLSX:
         return _xlsx(session, export, progress)
-    if session.get_bind().dialect.name == "postgresql":
+    # COPY would write ciphertext: a sensitive column is decrypted by the row path
+    if session.get_bind().dialect.name == "postgresql" and not any(
+        c.sensitive for c in export.columns
+    ):
         return _csv_copy(session, export, progress)
     return _csv_rows(session, export, progress)
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,6 +30,7 @@ from ogcrm.db.base import (
     enum_column,
     foreign_key,
 )
+from ogcrm.db.crypto import MARK, Sensitive, fingerprint
 from ogcrm.db.types import utcnow
 
 if TYPE_CHECKING:
@@ -250,12 +252,15 @@ class ContactEmail(IdMixin, Base):
     __tablename__ = "contact_email"
     __table_args__ = (
         UniqueConstraint("contact_id", "address"),
-        CheckConstraint("address LIKE '%_@_%'", name="address_has_at"),
+        CheckConstraint(f"address LIKE '%_@_%' OR address LIKE '{MARK}%'", name="address_has_at"),
     )
 
     contact_id: Mapped[int] = foreign_key("contact.id", ondelete="CASCADE", index=False)
-    #: Normalized: local part as given, domain lower-cased.
-    address: Mapped[str] = mapped_column(String(320), index=True)
+    #: Normalized: local part as given, domain lower-cased. Encrypted at rest when a key
+    #: is configured (:mod:`ogcrm.db.crypto`), found through ``address_index`` then.
+    address: Mapped[str] = mapped_column(Sensitive(320, "contact_email.address"), index=True)
+    #: The blind index of the lower-cased address (None while no key is configured).
+    address_index: Mapped[str | None] = mapped_column(String(64), index=True)
     label: Mapped[str | None] = mapped_column(String(32))
     is_primary: Mapped[bool] = mapped_column(default=False)
 
@@ -266,16 +271,29 @@ class ContactPhone(IdMixin, Base):
     __tablename__ = "contact_phone"
     __table_args__ = (
         UniqueConstraint("contact_id", "number"),
-        CheckConstraint("number LIKE '+%'", name="number_e164"),
+        CheckConstraint(f"number LIKE '+%' OR number LIKE '{MARK}%'", name="number_e164"),
     )
 
     contact_id: Mapped[int] = foreign_key("contact.id", ondelete="CASCADE", index=False)
-    #: E.164, e.g. ``+14325550100``.
-    number: Mapped[str] = mapped_column(String(20), index=True)
+    #: E.164, e.g. ``+14325550100``; encrypted at rest like an e-mail address.
+    number: Mapped[str] = mapped_column(Sensitive(20, "contact_phone.number"), index=True)
+    number_index: Mapped[str | None] = mapped_column(String(64), index=True)
     label: Mapped[str | None] = mapped_column(String(32))
     is_primary: Mapped[bool] = mapped_column(default=False)
 
     contact: Mapped[Contact] = relationship(back_populates="phones", lazy="raise")
+
+
+@event.listens_for(ContactEmail, "before_insert")
+@event.listens_for(ContactEmail, "before_update")
+def _index_email(mapper: Any, connection: Any, target: ContactEmail) -> None:
+    target.address_index = fingerprint(target.address, fold_case=True)
+
+
+@event.listens_for(ContactPhone, "before_insert")
+@event.listens_for(ContactPhone, "before_update")
+def _index_phone(mapper: Any, connection: Any, target: ContactPhone) -> None:
+    target.number_index = fingerprint(target.number)
 
 
 class Interaction(IdMixin, Base):

@@ -9,6 +9,7 @@ from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ogcrm.db.base import Base, IdMixin, enum_column, foreign_key
+from ogcrm.db.crypto import Sensitive
 from ogcrm.db.types import utcnow
 
 
@@ -30,7 +31,8 @@ class OutboundMessageRecord(IdMixin, Base):
 
     channel: Mapped[str] = mapped_column(String(16), default="email")
     template: Mapped[str] = mapped_column(String(64))
-    address: Mapped[str | None] = mapped_column(String(320))
+    #: Encrypted at rest when a key is configured, as the contact's own address is.
+    address: Mapped[str | None] = mapped_column(Sensitive(320, "outbound_message.address"))
     to_name: Mapped[str | None] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str | None] = mapped_column(Text)
