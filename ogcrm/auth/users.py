@@ -22,6 +22,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def normalize_email(email: str) -> str:
     """Trimmed and lower-cased; refused unless it looks like ``local@domain.tld``."""
     value = email.strip().lower()
+    if len(value) > 320:  # RFC 5321's limit, and the column's
+        raise InvalidInput("an e-mail address is at most 320 characters", field="email")
     if not _EMAIL.match(value):
         raise InvalidInput(f"{email!r} is not an e-mail address", field="email")
     return value
@@ -59,6 +61,8 @@ def create_user(
     display = " ".join(name.split())
     if not display:
         raise InvalidInput("name must not be empty", field="name")
+    if len(display) > 200:
+        raise InvalidInput("name is longer than 200 characters", field="name")
     role_row = _role(session, role)
     if problem := check_password_policy(password):
         raise InvalidInput(problem, field="password")

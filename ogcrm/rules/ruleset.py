@@ -36,6 +36,8 @@ from ogcrm.rules.jsonlogic import KNOWN_OPERATIONS
 MAX_DEPTH = 12
 MAX_NODES = 400
 MAX_RULES = 200
+#: What the rule_set and rule tables' name columns hold.
+MAX_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,14 @@ def parse(document: Any) -> RuleSetSpec:
 def validate(spec: RuleSetSpec, features: Mapping[str, Feature]) -> list[Fault]:
     """Every fault of every rule (empty when the rule set can be saved and scored)."""
     faults: list[Fault] = []
+    too_long = f"a name is at most {MAX_NAME} characters"
+    if len(spec.name) > MAX_NAME:
+        faults.append(Fault(None, "/name", too_long))
+    faults += [
+        Fault(None, f"/rules/{i}/name", too_long)
+        for i, rule in enumerate(spec.rules)
+        if len(rule.name) > MAX_NAME
+    ]
     columns = _feature_columns(features)
     for i, rule in enumerate(spec.rules):
         base = f"/rules/{i}/logic"
