@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ogcrm.pipeline.contracts import Chunk, Cleaner, SourceSpec, empty_issues
+from ogcrm.pipeline.contracts import ISSUE_COLUMNS, Chunk, Cleaner, SourceSpec, empty_issues
 from ogcrm.pipeline.mapping import apply_mapping, clean_context
 from ogcrm.plugins import Registry
 
@@ -70,6 +70,21 @@ class CleanRun:
             frame, issues = cleaner.clean(frame, self.context)
             if len(issues):
                 parts.append(issues)
+        if chunk.problems:  # records the reader could not shape: quarantined as they are
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "row": [p.row for p in chunk.problems],
+                        "column": [p.column for p in chunk.problems],
+                        "original": [p.original for p in chunk.problems],
+                        "corrected": [None] * len(chunk.problems),
+                        "cleaner": "reader",
+                        "severity": "error",
+                        "message": [p.message for p in chunk.problems],
+                    },
+                    columns=list(ISSUE_COLUMNS),
+                )
+            )
         issues = pd.concat(parts, ignore_index=True) if parts else empty_issues()
         lines = json_lines(frame)
         outcome = self._outcomes(frame, issues, lines)

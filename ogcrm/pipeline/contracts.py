@@ -38,6 +38,17 @@ class Sniff:
 
 
 @dataclass(frozen=True)
+class RowProblem:
+    """Why a record was kept but cannot be trusted: its ``row`` and ``column`` as a person
+    counts them, what is wrong, and the record's text as read (for the reviewer)."""
+
+    row: int
+    column: str
+    message: str
+    original: str
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A bounded slice of a file's records, all values as text (or None when absent).
 
@@ -50,6 +61,10 @@ class Chunk:
     first_row: int
     sheet: str | None = None
     row_numbers: tuple[int, ...] | None = None
+    #: Records in ``frame`` the reader kept although it could not shape them (a row
+    #: with too few or too many fields, padded with None or cut to the header's
+    #: width): the pipeline quarantines each, its problem and text shown for review.
+    problems: tuple[RowProblem, ...] = ()
 
     def row_number(self, i: int) -> int:
         return self.row_numbers[i] if self.row_numbers is not None else self.first_row + i

@@ -92,6 +92,7 @@ def read_file(
                     chunk,
                     first_row=chunk.first_row + offset,
                     row_numbers=numbers,
+                    problems=tuple(replace(p, row=p.row + offset) for p in chunk.problems),
                     sheet=member if chunk.sheet is None else f"{member}:{chunk.sheet}",
                 )
                 if len(chunk.frame):

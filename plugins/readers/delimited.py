@@ -23,7 +23,7 @@ import pandas as pd
 from ogcrm_plugins.readers._support import guess_encoding, looks_binary, resolve_encoding
 
 from ogcrm import hookimpl
-from ogcrm.pipeline.contracts import DEFAULT_CHUNK_ROWS, Chunk, Reader, Sniff
+from ogcrm.pipeline.contracts import DEFAULT_CHUNK_ROWS, Chunk, Reader, RowProblem, Sniff
 from ogcrm.pipeline.errors import ReaderError
 
 DELIMITERS = ",\t|;}"
@@ -148,7 +148,12 @@ class DelimitedReader(Reader):
                 else:
                     columns = list(names or details["columns"])
                 yield from _chunks(
-                    display, reader, columns, chunk_rows, first_record=2 if header else 1
+                    display,
+                    reader,
+                    columns,
+                    chunk_rows,
+                    first_record=2 if header else 1,
+                    delimiter=details["delimiter"],
                 )
             except csv.Error as exc:
                 row = _record_of_error(path, encoding, details["delimiter"])
@@ -163,11 +168,23 @@ class DelimitedReader(Reader):
 
 
 def _chunks(
-    display: str, reader: Any, columns: list[str], chunk_rows: int, *, first_record: int
+    display: str,
+    reader: Any,
+    columns: list[str],
+    chunk_rows: int,
+    *,
+    first_record: int,
+    delimiter: str,
 ) -> Iterator[Chunk]:
-    """Records to DataFrames of ``chunk_rows``; every record must have exactly as many
-    fields as there are columns. Rows are numbered as records (a quoted field with line
-    breaks is one row), the header being row 1.
+    """Records to DataFrames of ``chunk_rows``. Rows are numbered as records (a quoted
+    field with line breaks is one row), the header being row 1.
+
+    A record with too few or too many fields is kept, padded with None or cut to the
+    header's width, as a :class:`RowProblem` the pipeline quarantines: one ragged row no
+    longer costs the analyst the rest of the file. Where they are not rare (more than
+    :data:`MAX_RAGGED_ROWS`, or more than :data:`MAX_RAGGED_SHARE` of the rows and more
+    than :data:`FEW_RAGGED_ROWS`) the delimiter or the header is more likely wrong than
+    the rows, and the file is refused naming the first ones.
 
     The hot loop is C: ``islice`` pulls a chunk of records out of the csv reader, widths
     are checked with one ``set(map(len, ...))``, and the frame is built column-wise. Only
@@ -176,14 +193,19 @@ def _chunks(
     width = len(columns)
     record = first_record - 1  # the last record number handed out
     produced = 0
+    ragged: list[RowProblem] = []
     while True:
         with _gc_paused():
             rows = list(islice(reader, chunk_rows))  # csv.Error: the caller locates it
             if not rows:
                 break
             numbers: tuple[int, ...] | None = None
+            problems: tuple[RowProblem, ...] = ()
             if set(map(len, rows)) != {width}:
-                rows, numbers = _check_widths(display, rows, columns, record)
+                rows, numbers, problems = _check_widths(rows, columns, record, delimiter)
+                ragged.extend(problems)
+                if len(ragged) > MAX_RAGGED_ROWS:
+                    raise _too_ragged(display, ragged, produced + len(rows))
                 if not rows:
                     continue
             first = numbers[0] if numbers else record + 1
@@ -192,7 +214,7 @@ def _chunks(
             frame = pd.DataFrame(dict(columnwise), copy=False)
             produced += len(rows)
             del rows  # freed by reference count before the collector is back on
-        yield Chunk(frame, first, row_numbers=numbers)
+        yield Chunk(frame, first, row_numbers=numbers, problems=problems)
     if produced == 0:
         raise ReaderError(
             display,
@@ -201,6 +223,26 @@ def _chunks(
             else "the file has no data",
             row=1 if first_record == 2 else None,
         )
+    if len(ragged) > FEW_RAGGED_ROWS and len(ragged) > MAX_RAGGED_SHARE * produced:
+        raise _too_ragged(display, ragged, produced)
+
+
+#: Ragged rows quarantined at most, in a file of any size.
+MAX_RAGGED_ROWS = 1_000
+#: ... and as a share of the rows, once there are more than a few.
+MAX_RAGGED_SHARE = 0.01
+FEW_RAGGED_ROWS = 10
+
+
+def _too_ragged(display: str, ragged: list[RowProblem], rows: int) -> ReaderError:
+    first = ", ".join(str(p.row) for p in ragged[:5])
+    return ReaderError(
+        display,
+        f"{len(ragged):,}{'+' if len(ragged) > MAX_RAGGED_ROWS else ''} of {rows:,} rows have "
+        f"the wrong number of fields (rows {first}, ...; the first: {ragged[0].message}): "
+        "is the delimiter or the header right?",
+        row=ragged[0].row,
+    )
 
 
 @contextmanager
@@ -223,33 +265,33 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _check_widths(
-    display: str, rows: list[list[str]], columns: list[str], record: int
-) -> tuple[list[list[str]], tuple[int, ...]]:
-    """Drop blank lines and refuse the first record of the wrong width, by its number."""
+    rows: list[list[str]], columns: list[str], record: int, delimiter: str
+) -> tuple[list[list[str] | list[str | None]], tuple[int, ...], tuple[RowProblem, ...]]:
+    """Drop blank lines; pad or cut each record of the wrong width, saying so."""
     width = len(columns)
-    kept: list[list[str]] = []
+    kept: list[list[str] | list[str | None]] = []
     numbers: list[int] = []
+    problems: list[RowProblem] = []
     for fields in rows:
         if not fields:
             continue  # a blank line is not a record
         record += 1
-        if len(fields) > width:
-            raise ReaderError(
-                display,
-                f"has {len(fields)} fields, expected {width}",
-                row=record,
-                column=width + 1,
-            )
-        if len(fields) < width:
-            raise ReaderError(
-                display,
-                f"has {len(fields)} fields, expected {width} (missing from {columns[len(fields)]!r} on)",
-                row=record,
-                column=columns[len(fields)],
-            )
+        if len(fields) != width:
+            text = delimiter.join(fields)
+            if len(fields) > width:
+                message = f"has {len(fields)} fields, expected {width}"
+                problems.append(RowProblem(record, f"column {width + 1}", message, text))
+                fields = fields[:width]
+            else:
+                missing = columns[len(fields)]
+                message = (
+                    f"has {len(fields)} fields, expected {width} (missing from {missing!r} on)"
+                )
+                problems.append(RowProblem(record, missing, message, text))
+                fields = [*fields, *([None] * (width - len(fields)))]  # type: ignore[list-item]
         kept.append(fields)
         numbers.append(record)
-    return kept, tuple(numbers)
+    return kept, tuple(numbers), tuple(problems)
 
 
 class _BadLine(Exception):

@@ -183,14 +183,16 @@ def test_the_same_bytes_again_change_nothing(db, tmp_path, shared_data):
 
 
 def test_a_file_that_fails_to_parse_is_a_failed_dataset_and_touches_nothing(db, tmp_path):
-    path = tmp_path / "ragged.csv"
-    path.write_text("operator,api\nAcme,4212345678\nBravo,4212345679,extra\n")
+    path = tmp_path / "unclosed.csv"
+    path.write_text('operator,api\nAcme,4212345678\n"Bravo,4212345679\n')
     received = _import(db, path, tmp_path)
     with db.read() as s:
         dataset = s.get(Dataset, received.dataset_id)
         assert s.scalar(select(func.count()).select_from(StagedRow)) == 0
     assert dataset.state == DatasetState.FAILED
-    assert dataset.error == "ragged.csv, row 3, column 3: has 3 fields, expected 2"
+    assert dataset.error == (
+        "unclosed.csv, row 3: the file ends inside a quoted field (truncated, or an unclosed quote)"
+    )
     assert _crm_counts(db) == (0, 0, 0)
 
 
@@ -199,14 +201,14 @@ def test_a_fault_deep_in_a_file_leaves_nothing_staged(db, tmp_path):
     is still open): the dataset fails naming the row, and none of its rows stay."""
     path = tmp_path / "long.csv"
     good = "".join(f"Operator {i},42{i % 500 + 1:03d}{i:05d}\n" for i in range(70_000))
-    path.write_text("operator,api\n" + good + "Bravo,4212345679,extra\n")
+    path.write_text("operator,api\n" + good + 'Bravo,"4212345679\n')
     received = _import(db, path, tmp_path)
     with db.read() as s:
         dataset = s.get(Dataset, received.dataset_id)
         assert s.scalar(select(func.count()).select_from(StagedRow)) == 0
         assert s.scalar(select(func.count()).select_from(CellIssue)) == 0
     assert dataset.state == DatasetState.FAILED
-    assert dataset.error == "long.csv, row 70002, column 3: has 3 fields, expected 2"
+    assert dataset.error.startswith("long.csv, row 70002: the file ends inside a quoted field")
     assert _crm_counts(db) == (0, 0, 0)
 
 
@@ -269,9 +271,9 @@ def test_import_command(db, database_url, tmp_path, shared_data, monkeypatch):
     shown = json.loads(run("dataset", "show", str(out["id"]), "--json").output)
     assert shown["issues"] and shown["source"] == "oh-odnr-utica-wells"
     bad = tmp_path / "bad.csv"
-    bad.write_text("a,b\n1,2,3\n")
+    bad.write_text('a,b\n1,2\n"3,4\n')
     failed = run("import", str(bad))
-    assert failed.exit_code == 1 and "bad.csv, row 2, column 3" in failed.output
+    assert failed.exit_code == 1 and "bad.csv, row 3: the file ends inside a quoted" in failed.output
 
 
 def test_the_same_file_received_twice_at_once_is_one_dataset(db, tmp_path, monkeypatch):

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from ogcrm.pipeline.detect import read_file, sniff_file
@@ -45,14 +46,30 @@ class TestDelimited:
         assert err.filename == "cut.csv" and err.row == 3
         assert "ends inside a quoted field" in str(err)
 
-    def test_extra_fields(self, tmp_path):
-        err = _error(_write(tmp_path, "wide.csv", "a,b,c\n1,2,3\n4,5,6,7\n"))
-        assert str(err) == "wide.csv, row 3, column 4: has 4 fields, expected 3"
+    def test_extra_fields_are_a_problem_of_their_row_not_of_the_file(self, tmp_path):
+        path = _write(tmp_path, "wide.csv", "a,b,c\n1,2,3\n4,5,6,7\n8,9,10\n")
+        chunks = list(read_file(path, default_registry()))
+        assert sum(len(c.frame) for c in chunks) == 3  # the ragged row is kept, cut
+        (problem,) = [p for c in chunks for p in c.problems]
+        assert (problem.row, problem.column) == (3, "column 4")
+        assert problem.message == "has 4 fields, expected 3" and problem.original == "4,5,6,7"
+        frame = chunks[0].frame
+        assert frame.iloc[1].tolist() == ["4", "5", "6"]
 
-    def test_missing_fields(self, tmp_path):
-        err = _error(_write(tmp_path, "short.csv", "a,b,c\n1,2,3\n4,5\n"))
-        assert (err.row, err.column) == (3, "c")
-        assert "has 2 fields, expected 3" in str(err)
+    def test_missing_fields_are_padded_and_said(self, tmp_path):
+        path = _write(tmp_path, "short.csv", "a,b,c\n1,2,3\n4,5\n")
+        (chunk,) = list(read_file(path, default_registry()))
+        (problem,) = chunk.problems
+        assert (problem.row, problem.column) == (3, "c")
+        assert "has 2 fields, expected 3" in problem.message
+        assert chunk.frame.iloc[1].tolist()[:2] == ["4", "5"] and pd.isna(chunk.frame.iloc[1, 2])
+
+    def test_a_file_of_mostly_ragged_rows_is_refused_naming_the_first(self, tmp_path):
+        rows = "".join(f"{i},x\n" if i % 2 else f"{i},x,y\n" for i in range(40))
+        err = _error(_write(tmp_path, "semi.csv", "a,b,c\n" + rows))
+        assert err.row == 3
+        assert "20 of 40 rows have the wrong number of fields (rows 3, 5, 7, 9, 11" in str(err)
+        assert "is the delimiter or the header right?" in str(err)
 
     def test_duplicate_header(self, tmp_path):
         err = _error(_write(tmp_path, "dup.csv", "api,name,api\n1,x,2\n"))

@@ -199,10 +199,10 @@ class TestCli:
 
     def test_sniff_unreadable_file_exits_non_zero_with_the_reason(self, tmp_path: Path):
         bad = tmp_path / "broken.csv"
-        bad.write_text("a,b\n1,2,3\n")
+        bad.write_text('a,b\n1,2\n"3,4\n')
         result = CliRunner().invoke(main, ["sniff", str(bad)])
         assert result.exit_code == 1
-        assert "broken.csv, row 2, column 3: has 3 fields, expected 2" in result.output
+        assert "broken.csv, row 3: the file ends inside a quoted field" in result.output
 
 
 class TestCleanCommand:
