@@ -273,7 +273,9 @@ def test_import_command(db, database_url, tmp_path, shared_data, monkeypatch):
     bad = tmp_path / "bad.csv"
     bad.write_text('a,b\n1,2\n"3,4\n')
     failed = run("import", str(bad))
-    assert failed.exit_code == 1 and "bad.csv, row 3: the file ends inside a quoted" in failed.output
+    assert (
+        failed.exit_code == 1 and "bad.csv, row 3: the file ends inside a quoted" in failed.output
+    )
 
 
 def test_the_same_file_received_twice_at_once_is_one_dataset(db, tmp_path, monkeypatch):
