@@ -6,6 +6,7 @@ revoked token's stream ends; a socket without connection_init is closed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Iterator
@@ -135,7 +136,12 @@ def server(database_url: str, db: Database, settings, tmp_path: Path, people) ->
         rule_set = save_rule_set(session, system, parse(RULES))
         activate(session, system, rule_set.id)
     with serving(
-        database_url, tmp_path, settings.instance_name, OGCRM_SUBSCRIPTION_RECHECK="1"
+        database_url,
+        tmp_path,
+        settings.instance_name,
+        OGCRM_SUBSCRIPTION_RECHECK="1",
+        # reminders are owed work the reconciler sends: every second, for the reminder test
+        OGCRM_RECONCILE_EVERY="1",
     ) as base:
         yield Client(base)
 
@@ -299,3 +305,33 @@ def _user_gid(server: Client, token: str) -> str:
         headers={"authorization": f"Bearer {token}"},
     ).json()
     return str(me["data"]["me"]["id"])
+
+
+def test_a_task_falling_due_reminds_its_assignee_live(server: Client, people):
+    """The reminder job, run by the server's own reconciler, reaches the assignee's
+    socket as a ``task_due`` event; the other rep hears nothing."""
+    rep, other = server.login(people["rep"]), server.login(people["other"])
+    mine = server.op("MyWorkingList", rep, filter={"owner": {"is": "MINE"}})[
+        "prioritizedOrganizations"
+    ]
+    account = mine["edges"][0]["node"]["id"]
+    rep_socket, other_socket = Socket(server.base, rep), Socket(server.base, other)
+    try:
+        rep_socket.subscribe("mine", "MyAccountsChanged")
+        other_socket.subscribe("mine", "MyAccountsChanged")
+        time.sleep(0.5)
+        due = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=20)).isoformat()
+        made = server.op("CreateTask", rep, input={
+            "organizationId": account, "title": "Call about the frac sand quote", "dueAt": due,
+        })["createTask"]  # fmt: skip
+        assert made["__typename"] == "Task", made
+        news = rep_socket.until(
+            "mine", lambda d: d["myAccountsChanged"]["kind"] == "task_due", timeout=30
+        )
+        event = news[-1]["myAccountsChanged"]
+        assert "Call about the frac sand quote" in event["summary"]
+        assert event["data"]["task_id"] is not None
+        assert other_socket.until("mine", lambda d: True, timeout=3) == []
+    finally:
+        rep_socket.close()
+        other_socket.close()
