@@ -186,6 +186,8 @@ def create_team(session: Session, principal: Principal, name: str) -> Team:
     clean = " ".join(name.split())
     if not clean:
         raise InvalidInput("team name must not be empty", field="name")
+    if len(clean) > 128:
+        raise InvalidInput("team name is longer than 128 characters", field="name")
     if session.scalar(select(Team.id).where(Team.name == clean)) is not None:
         raise InvalidInput(f"a team named {clean!r} already exists", field="name")
     team = Team(name=clean)

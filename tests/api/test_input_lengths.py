@@ -52,3 +52,17 @@ def test_a_user_field_too_long_names_the_field(admin_client, user, field):
     made = gql(client, CREATE_USER, token=token, input={
         **user, "role": "sales", "password": "correct horse battery staple"})["data"]["createUser"]  # fmt: skip
     assert made["__typename"] == "ValidationError" and made["field"] == field
+
+
+def test_a_team_name_too_long_names_the_field(admin_client):
+    client, token = admin_client
+    made = gql(
+        client,
+        """mutation($n: String!) { createTeam(name: $n) {
+        __typename ... on ValidationError { field message } } }""",
+        token=token,
+        n="T" * 129,
+    )
+    assert made["data"]["createTeam"] == {
+        "__typename": "ValidationError", "field": "name",
+        "message": "team name is longer than 128 characters"}  # fmt: skip
