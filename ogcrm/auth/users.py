@@ -6,7 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ogcrm.auth import audit, policy
@@ -15,6 +16,7 @@ from ogcrm.auth.principal import Principal, system_principal
 from ogcrm.db.models import Action, Role, RolePermission, Scope, Team, User, team_membership
 from ogcrm.db.types import in_values
 from ogcrm.errors import InvalidInput, NotFound
+from ogcrm.failpoints import failpoint
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -66,13 +68,19 @@ def create_user(
     role_row = _role(session, role)
     if problem := check_password_policy(password):
         raise InvalidInput(problem, field="password")
+    taken = InvalidInput(f"a user with e-mail {address} already exists", field="email")
     if session.scalar(select(User.id).where(User.email == address)) is not None:
-        raise InvalidInput(f"a user with e-mail {address} already exists", field="email")
+        raise taken
     user = User(
         email=address, name=display, role_id=role_row.id, password_hash=hash_password(password)
     )
-    session.add(user)
-    session.flush()
+    failpoint("users.create")  # between the check and the insert (race tests)
+    try:
+        with session.begin_nested():  # the unique key decides a race the check lost
+            session.add(user)
+            session.flush()
+    except IntegrityError:
+        raise taken from None
     audit.record(
         session, actor, "user.create", entity="user", entity_id=user.id, role=role_row.name
     )
@@ -80,7 +88,10 @@ def create_user(
 
 
 def bootstrap_admin(session: Session, *, email: str, name: str, password: str) -> User:
-    """Create the first admin of a new installation; refused once any user exists."""
+    """Create the first admin of a new installation; refused once any user exists.
+    Two at once make one: PostgreSQL's table lock (SQLite's single writer) orders them."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text('LOCK TABLE "user" IN SHARE ROW EXCLUSIVE MODE'))
     if session.scalar(select(func.count()).select_from(User)):
         raise InvalidInput(
             "this installation already has users; an admin creates more with `ogcrm user create`",
@@ -188,11 +199,17 @@ def create_team(session: Session, principal: Principal, name: str) -> Team:
         raise InvalidInput("team name must not be empty", field="name")
     if len(clean) > 128:
         raise InvalidInput("team name is longer than 128 characters", field="name")
+    taken = InvalidInput(f"a team named {clean!r} already exists", field="name")
     if session.scalar(select(Team.id).where(Team.name == clean)) is not None:
-        raise InvalidInput(f"a team named {clean!r} already exists", field="name")
+        raise taken
     team = Team(name=clean)
-    session.add(team)
-    session.flush()
+    failpoint("users.create")
+    try:
+        with session.begin_nested():
+            session.add(team)
+            session.flush()
+    except IntegrityError:
+        raise taken from None
     audit.record(session, principal, "team.create", entity="team", entity_id=team.id, name=clean)
     return team
 
