@@ -230,3 +230,20 @@ def test_the_cli_writes_the_same_export_with_progress(world, settings, tmp_path:
     assert not (tmp_path / "x.csv").exists()
     limit = CliRunner().invoke(main, ["dataset", "rows", "1", "--limit", "100000"])
     assert limit.exit_code == 1 and "limit must be between 1 and 500" in limit.output
+
+
+def test_a_segment_narrows_an_export(client, world, db: Database, users):
+    from ogcrm.accounts import segments
+    from ogcrm.accounts.organizations import update_organization
+
+    manager = users.create("manager")
+    with db.unit_of_work() as s:
+        update_organization(s, system_principal("test"), world["mine"], state="TX")
+        texas = segments.create_segment(
+            s, manager.principal(db), name="Texas", logic={"==": [{"var": "state"}, "TX"]}
+        ).id
+    token = token_for(client, manager)
+    rows = rows_of_csv(get(client, "/exports/organizations", token, segment=texas).content)
+    assert [int(r["id"]) for r in rows] == [world["mine"]] and rows[0]["state"] == "TX"
+    contacts = rows_of_csv(get(client, "/exports/contacts", token, segment=texas).content)
+    assert sorted(int(r["id"]) for r in contacts) == sorted(world["contacts"][:2])
