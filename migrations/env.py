@@ -64,11 +64,12 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     from ogcrm.config import Settings
+    from ogcrm.db.migrate import migrating
     from ogcrm.db.session import create_db_engine
 
     engine = create_db_engine(Settings.from_env().database_url, application_name="ogcrm-migrate")
     try:
-        with engine.connect() as conn:
+        with migrating(engine) as conn:  # SQLite: foreign keys off for table rebuilds
             _run(conn)
     finally:
         engine.dispose()

@@ -9,10 +9,10 @@ highest id ever used (``sqlite_sequence``). PostgreSQL's sequences never go back
 nothing changes there.
 
 SQLite cannot alter a key: each table is rebuilt as its documented procedure says
-(https://sqlite.org/lang_altertable.html#otheralter), with foreign keys off for the
-rebuild, since dropping the old table with them on would run its ON DELETE CASCADE
-actions on every child row; the foreign keys are checked before the transaction ends,
-and the table's indexes and triggers are made again.
+(https://sqlite.org/lang_altertable.html#otheralter), and its indexes and triggers are
+made again. The runner keeps foreign keys off for the rebuild (dropping the old table
+with them on would run its ON DELETE CASCADE on every child row) and checks them before
+the transaction commits.
 
 Revision ID: 43e36bb028fa
 Revises: 13c24501010a
@@ -56,45 +56,38 @@ def _plain(sql: str, table: str) -> str | None:
     return f'{head}, \n\tCONSTRAINT pk_{table} PRIMARY KEY (id)\n){tail}'
 
 
+def _foreign_keys_must_be_off() -> None:
+    """The runner (``ogcrm.db.migrate.migrating``) turns them off for the whole run:
+    dropping a table with them on would run its ON DELETE actions on every child row."""
+    if op.get_bind().exec_driver_sql('PRAGMA foreign_keys').scalar():
+        raise RuntimeError('run migrations through `ogcrm db upgrade` (or alembic with this '
+                           "project's env.py): SQLite's foreign keys must be off to rebuild tables")
+
+
 def _rebuild(change) -> None:  # type: ignore[no-untyped-def]
     conn = op.get_bind()
     if conn.dialect.name != 'sqlite':
         return
+    _foreign_keys_must_be_off()
     run = conn.exec_driver_sql
     tables = run("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
                  "AND name NOT LIKE 'sqlite_%' AND name <> 'alembic_version'").all()
-    # PRAGMA foreign_keys is a no-op inside a transaction: end the migration's, switch
-    # them off, and do the rebuild in a transaction of its own
-    run('COMMIT')
-    run('PRAGMA foreign_keys = OFF')
-    try:
-        run('BEGIN IMMEDIATE')
-        for name, sql in tables:
-            if name in UNCHANGED:
-                continue
-            new_sql = change(sql, name)
-            if new_sql is None:
-                continue
-            extras = [s for (s,) in run(
-                "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
-                "AND sql IS NOT NULL ORDER BY type, name", (name,))]
-            columns = ', '.join(f'"{c[1]}"' for c in run(f'PRAGMA table_info("{name}")'))
-            run(_NAME.sub(f'CREATE TABLE "_new_{name}"', new_sql, count=1))
-            run(f'INSERT INTO "_new_{name}" ({columns}) SELECT {columns} FROM "{name}"')
-            run(f'DROP TABLE "{name}"')
-            run(f'ALTER TABLE "_new_{name}" RENAME TO "{name}"')
-            for statement in extras:
-                run(statement)
-        broken = run('PRAGMA foreign_key_check').all()
-        if broken:
-            raise RuntimeError(f'foreign keys broken by the rebuild: {broken[:5]}')
-        run('COMMIT')
-    except BaseException:
-        run('ROLLBACK')
-        raise
-    finally:
-        run('PRAGMA foreign_keys = ON')
-        run('BEGIN')  # the migration's own transaction again, for its version row
+    for name, sql in tables:
+        if name in UNCHANGED:
+            continue
+        new_sql = change(sql, name)
+        if new_sql is None:
+            continue
+        extras = [s for (s,) in run(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
+            "AND sql IS NOT NULL ORDER BY type, name", (name,))]
+        columns = ', '.join(f'"{c[1]}"' for c in run(f'PRAGMA table_info("{name}")'))
+        run(_NAME.sub(f'CREATE TABLE "_new_{name}"', new_sql, count=1))
+        run(f'INSERT INTO "_new_{name}" ({columns}) SELECT {columns} FROM "{name}"')
+        run(f'DROP TABLE "{name}"')
+        run(f'ALTER TABLE "_new_{name}" RENAME TO "{name}"')
+        for statement in extras:
+            run(statement)
 
 
 def upgrade() -> None:

@@ -4,16 +4,16 @@ encrypted value (``enc:v1:...``), and each contact point gets a blind index colu
 (``address_index``, ``number_index``) for exact lookups. Nothing is encrypted here:
 ``ogcrm keys rotate`` encrypts what is stored once ``OGCRM_ENCRYPTION_KEY`` is set.
 
-On SQLite the three tables are rebuilt (it cannot alter a column or a check) with
-foreign keys off, since dropping ``outbound_message`` with them on would clear every
-campaign member's link to its message; the keys are checked before commit.
+On SQLite the three tables are rebuilt (it cannot alter a column or a check); the
+runner keeps foreign keys off meanwhile, since dropping ``outbound_message`` with them
+on would clear every campaign member's link to its message.
 
 Revision ID: 5a88ac439349
 Revises: 43e36bb028fa
 Create Date: 2026-12-01 18:05:36.332124
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -29,31 +29,6 @@ PHONE_CHECK = 'ck_contact_phone_number_e164'
 #: A rebuilt SQLite table is made from its reflection, which does not carry AUTOINCREMENT
 #: (revision 43e36bb028fa): it is asked for again.
 KEEP = {'sqlite_autoincrement': True}
-
-
-def _foreign_keys_off(work: Callable[[], None]) -> None:
-    """Run ``work`` with SQLite's foreign keys off (a no-op inside a transaction, so the
-    migration's own is ended first and begun again after)."""
-    conn = op.get_bind()
-    if conn.dialect.name != 'sqlite':
-        work()
-        return
-    run = conn.exec_driver_sql
-    run('COMMIT')
-    run('PRAGMA foreign_keys = OFF')
-    try:
-        run('BEGIN IMMEDIATE')
-        work()
-        broken = run('PRAGMA foreign_key_check').all()
-        if broken:
-            raise RuntimeError(f'foreign keys broken by the rebuild: {broken[:5]}')
-        run('COMMIT')
-    except BaseException:
-        run('ROLLBACK')
-        raise
-    finally:
-        run('PRAGMA foreign_keys = ON')
-        run('BEGIN')
 
 
 def _checks(email: str, phone: str) -> None:
@@ -120,9 +95,10 @@ def _downgrade() -> None:
 
 
 def upgrade() -> None:
-    _foreign_keys_off(_upgrade)
+    _upgrade()
 
 
 def downgrade() -> None:
-    # encrypted values do not fit the narrower columns: decrypt first (`ogcrm keys decrypt`)
-    _foreign_keys_off(_downgrade)
+    # encrypted values do not fit the narrower columns: decrypt them first
+    # (`ogcrm keys rotate --to-clear`)
+    _downgrade()

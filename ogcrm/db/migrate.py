@@ -6,6 +6,8 @@ installed package (``ogcrm_migrations``), so a wheel install needs no alembic.in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS_DIR = Path(ogcrm_migrations.__file__).parent
 
@@ -57,9 +59,38 @@ def schema_status(engine: Engine) -> SchemaStatus:
     return SchemaStatus(current=tuple(current), head=head_revision())
 
 
+@contextmanager
+def migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in the one transaction a migration runs in.
+
+    On SQLite its foreign keys are off for the run and checked before the commit. A
+    revision that changes a column or a check rebuilds the table (SQLite cannot alter
+    one), and dropping the old table with foreign keys on would run its ON DELETE
+    CASCADE / SET NULL on every row that points at it: rebuilding ``orders`` would
+    delete every order line. The pragma is a no-op inside a transaction, so it is set on
+    the driver's connection before SQLAlchemy begins one.
+    """
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                yield conn
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys = ON")
+
+
 def _run(engine: Engine, fn: str, revision: str) -> None:
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with migrating(engine) as conn:
         cfg.attributes["connection"] = conn
         getattr(command, fn)(cfg, revision)
 
