@@ -15,6 +15,7 @@ from ogcrm.config import ConfigError
 from ogcrm.db import crypto
 from ogcrm.db.models import ContactEmail, ContactPhone, OutboundMessageRecord
 from ogcrm.db.session import Database
+from ogcrm.failpoints import failpoint
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,24 @@ def rotate(
                 if stale:
                     session.execute(stmt, stale)
                 rewritten += len(stale)
+            failpoint("keys.rotate")  # after a batch is committed (resumption tests)
             if progress:
                 progress(p.name, rewritten)
         done[p.name] = rewritten
+    _purge_freed_pages(db)
     return done
+
+
+def _purge_freed_pages(db: Database) -> None:
+    """SQLite keeps a rewritten value's old bytes in free pages and the WAL until they
+    are reused: once values are encrypted, the clear ones must leave the file too."""
+    if db.engine.dialect.name != "sqlite":
+        return  # PostgreSQL's dead tuples go with VACUUM, which autovacuum runs
+    with db.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("VACUUM")
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def refuse_without_key(db: Database) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -22,6 +23,7 @@ from ogcrm.datasets.matching import find_contact
 from ogcrm.db import crypto, keys
 from ogcrm.db.models import OutboundMessageRecord
 from ogcrm.db.session import Database
+from ogcrm.failpoints import FailpointError
 from ogcrm.reports import exports, streams
 
 SYSTEM = system_principal("test")
@@ -86,6 +88,49 @@ def test_stored_encrypted_shown_in_clear_found_by_blind_index(keyed):
     with db.unit_of_work() as s:  # a change record keeps no clear copy either
         update_contact(s, system_principal("test"), contact, emails=["ann@caprock.example"])
     assert not any("caprock.example" in v.lower() for v in raw_points(db))
+
+
+def database_bytes(db: Database) -> bytes:
+    """What is on disk (SQLite: the file and its WAL), or every stored value as text
+    (PostgreSQL: its tables, since its files are the server's)."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database)
+        return b"".join(
+            p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists()
+        )
+    with db.read() as s:
+        return "".join(raw_points(db)).encode() + b"".join(
+            str(r).encode() for r in s.execute(text("SELECT * FROM outbound_message")))  # fmt: skip
+
+
+def test_an_interrupted_rotation_resumes_and_the_file_holds_no_clear_value(keyed, monkeypatch):
+    clear = keyed("")
+    with clear.unit_of_work() as s:
+        org = create_organization(s, SYSTEM, name="Resume Energy").id
+        for n in range(7):
+            create_contact(s, SYSTEM, organization_id=org, full_name=f"Person {n}",
+                           emails=[f"person{n}@resume.example"], phones=[f"+1432555{n:04d}"])  # fmt: skip
+    assert b"person3@resume.example" in database_bytes(clear)
+    db = keyed(K1)
+    monkeypatch.setenv("OGCRM_FAILPOINT", "keys.rotate:raise")
+    with pytest.raises(FailpointError):
+        keys.rotate(db, batch=3)  # stopped after the first batch of three
+    monkeypatch.delenv("OGCRM_FAILPOINT")
+    assert keys.status(db)["contact_email.address"] == {"k1": 3, "clear": 4}
+    with db.read() as s:  # half-way, every row still reads
+        found = list_contacts(s, SYSTEM, first=10, organization_id=org).rows
+        details = contact_details(s, SYSTEM, [c.id for c in found], audited=False)
+    assert sorted(e for d in details.values() for e in d.emails) == [
+        f"person{n}@resume.example" for n in range(7)
+    ]
+    keys.rotate(db, batch=3)
+    assert keys.status(db)["contact_email.address"] == {"k1": 7}
+    assert keys.status(db)["contact_phone.number"] == {"k1": 7}
+    stored = database_bytes(db)
+    for n in range(7):
+        assert f"person{n}@resume.example".encode() not in stored
+        assert f"+1432555{n:04d}".encode() not in stored
 
 
 def test_rotation_encrypts_what_was_clear_then_moves_to_a_new_key(keyed):
