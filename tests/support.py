@@ -7,8 +7,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +295,28 @@ def request_statements(engine: Any) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+
+
+def at_once(
+    db: Any, calls: Sequence[Callable[[Any], Any]], refusal: type[Exception]
+) -> tuple[list[Any], list[Exception]]:
+    """Run each ``call(session)`` in its own thread and unit of work, all released at
+    once by a barrier (race tests; a failpoint holds each between its read and its
+    write). What the calls returned, and the ``refusal`` errors they raised; any other
+    error fails the thread, so the test sees it was not refused."""
+    barrier, done, refused = threading.Barrier(len(calls)), [], []
+
+    def one(call: Callable[[Any], Any]) -> None:
+        barrier.wait()
+        try:
+            with db.unit_of_work() as s:
+                done.append(call(s))
+        except refusal as exc:  # the refusal the test is about
+            refused.append(exc)
+
+    threads = [threading.Thread(target=one, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return done, refused

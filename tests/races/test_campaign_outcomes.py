@@ -5,10 +5,6 @@ recorded stays a meeting, and two opportunities made from one member at once lea
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from sqlalchemy import func, select
 
@@ -16,6 +12,7 @@ from ogcrm.db import models as m
 from ogcrm.db.session import Database
 from ogcrm.errors import Conflict
 from ogcrm.sales import campaigns
+from tests.support import at_once
 
 
 @pytest.fixture
@@ -39,30 +36,14 @@ def member(db: Database, users, settings, monkeypatch: pytest.MonkeyPatch) -> di
     return {"id": member_id, "rep": rep.principal(db)}
 
 
-def at_once(db: Database, *calls: Callable[[Any], Any]) -> tuple[list, list]:
-    barrier, done, refused = threading.Barrier(len(calls)), [], []
-
-    def one(call: Callable[[Any], Any]) -> None:
-        barrier.wait()
-        try:
-            with db.unit_of_work() as s:
-                done.append(call(s))
-        except Conflict as exc:  # the refusal the test is about
-            refused.append(exc)
-
-    threads = [threading.Thread(target=one, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return done, refused
-
-
 def test_a_meeting_and_a_response_at_once_stay_a_meeting(db: Database, member):
     done, refused = at_once(
         db,
-        lambda s: campaigns.record_outcome(s, member["rep"], member["id"], "meeting"),
-        lambda s: campaigns.record_outcome(s, member["rep"], member["id"], "responded"),
+        [
+            lambda s: campaigns.record_outcome(s, member["rep"], member["id"], "meeting"),
+            lambda s: campaigns.record_outcome(s, member["rep"], member["id"], "responded"),
+        ],
+        Conflict,
     )
     assert len(done) == 2 and refused == []
     with db.read() as s:
@@ -73,8 +54,15 @@ def test_a_meeting_and_a_response_at_once_stay_a_meeting(db: Database, member):
 def test_two_opportunities_from_one_member_at_once_leave_one(db: Database, member):
     done, refused = at_once(
         db,
-        lambda s: campaigns.opportunity_from_member(s, member["rep"], member["id"], name="A").id,
-        lambda s: campaigns.opportunity_from_member(s, member["rep"], member["id"], name="B").id,
+        [
+            lambda s: (
+                campaigns.opportunity_from_member(s, member["rep"], member["id"], name="A").id
+            ),
+            lambda s: (
+                campaigns.opportunity_from_member(s, member["rep"], member["id"], name="B").id
+            ),
+        ],
+        Conflict,
     )
     assert len(done) == 1 and len(refused) == 1
     with db.read() as s:

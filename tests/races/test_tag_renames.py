@@ -5,8 +5,6 @@ renamed once, the other told it was renamed meanwhile (the last write used to wi
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,6 +14,7 @@ from ogcrm.accounts import tags
 from ogcrm.db import models as m
 from ogcrm.db.session import Database
 from ogcrm.errors import InvalidInput
+from tests.support import at_once
 
 
 @pytest.fixture
@@ -28,30 +27,14 @@ def admin(db: Database, users, settings, monkeypatch: pytest.MonkeyPatch) -> Any
     return users.create("admin").principal(db)
 
 
-def at_once(db: Database, *calls: Callable[[Any], Any]) -> tuple[list, list]:
-    barrier, done, refused = threading.Barrier(len(calls)), [], []
-
-    def one(call: Callable[[Any], Any]) -> None:
-        barrier.wait()
-        try:
-            with db.unit_of_work() as s:
-                done.append(call(s))
-        except InvalidInput as exc:  # the refusals the test is about (Conflict included)
-            refused.append(exc)
-
-    threads = [threading.Thread(target=one, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return done, refused
-
-
 def test_two_tags_renamed_to_one_name_at_once(db: Database, admin):
     done, refused = at_once(
         db,
-        lambda s: tags.rename_tag(s, admin, "frac sand", "sand"),
-        lambda s: tags.rename_tag(s, admin, "fracsand", "sand"),
+        [
+            lambda s: tags.rename_tag(s, admin, "frac sand", "sand"),
+            lambda s: tags.rename_tag(s, admin, "fracsand", "sand"),
+        ],
+        InvalidInput,
     )
     assert done == ["sand"] and len(refused) == 1
     assert refused[0].field == "to" and "merge" in str(refused[0])
@@ -65,8 +48,11 @@ def test_two_tags_renamed_to_one_name_at_once(db: Database, admin):
 def test_one_tag_renamed_two_ways_at_once(db: Database, admin):
     done, refused = at_once(
         db,
-        lambda s: tags.rename_tag(s, admin, "frac sand", "sand"),
-        lambda s: tags.rename_tag(s, admin, "frac sand", "proppant"),
+        [
+            lambda s: tags.rename_tag(s, admin, "frac sand", "sand"),
+            lambda s: tags.rename_tag(s, admin, "frac sand", "proppant"),
+        ],
+        InvalidInput,
     )
     assert len(done) == 1 and len(refused) == 1
     assert getattr(refused[0], "state", None) == "renamed"

@@ -4,7 +4,6 @@ is made, the other is told why, never an unexpected error and never two."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from ogcrm.auth.principal import system_principal
 from ogcrm.db import models as m
 from ogcrm.db.session import Database
 from ogcrm.errors import InvalidInput
+from tests.support import at_once as run_at_once
 
 SYSTEM = system_principal("test")
 PASSWORD = "correct horse battery staple"
@@ -28,22 +28,8 @@ def at_once(settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[li
     monkeypatch.setenv("OGCRM_FAILPOINT", "users.create:sleep=1")
 
     def run(db: Database, *calls: Callable[[Any], Any]) -> tuple[list, list]:
-        barrier, made, refused = threading.Barrier(len(calls)), [], []
-
-        def one(call: Callable[[Any], Any]) -> None:
-            barrier.wait()
-            try:
-                with db.unit_of_work() as s:
-                    made.append(call(s).id)
-            except InvalidInput as exc:  # the refusal the test is about
-                refused.append(exc)
-
-        threads = [threading.Thread(target=one, args=(c,)) for c in calls]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return made, refused
+        done, refused = run_at_once(db, calls, InvalidInput)
+        return [row.id for row in done], refused
 
     return run
 

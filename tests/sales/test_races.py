@@ -4,7 +4,6 @@ the history records one move."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -18,6 +17,7 @@ from ogcrm.db.session import Database
 from ogcrm.errors import Conflict
 from ogcrm.sales import opportunities as opp
 from ogcrm.sales import orders
+from tests.support import at_once
 
 
 @pytest.fixture
@@ -28,22 +28,7 @@ def concurrent(settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple
     monkeypatch.setenv("OGCRM_FAILPOINT", "sales.move:sleep=1")
 
     def run(db: Database, *calls: Callable[[Any], Any]) -> tuple[list, list]:
-        barrier, results, errors = threading.Barrier(len(calls)), [], []
-
-        def one(call: Callable[[Any], Any]) -> None:
-            barrier.wait()
-            try:
-                with db.unit_of_work() as s:
-                    results.append(call(s))
-            except Conflict as exc:  # the refusal the test is about
-                errors.append(exc)
-
-        threads = [threading.Thread(target=one, args=(c,)) for c in calls]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return results, errors
+        return at_once(db, calls, Conflict)
 
     return run
 
