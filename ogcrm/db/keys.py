@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, bindparam, exists, select, type_coerce, update
+from sqlalchemy import String, bindparam, exists, inspect, select, type_coerce, update
 
 from ogcrm.config import ConfigError
 from ogcrm.db import crypto
@@ -133,8 +133,11 @@ def refuse_without_key(db: Database) -> None:
     API and workers would otherwise fail on the first contact they read."""
     if crypto.keyring() is not None:
         return
+    present = set(inspect(db.engine).get_table_names())
     with db.read() as session:
         for p in PROTECTED:
+            if p.model.__tablename__ not in present:
+                continue  # a database not migrated yet holds nothing encrypted
             if session.scalar(select(exists().where(_raw(p).startswith(crypto.MARK)))):
                 raise ConfigError(
                     f"{p.name} holds encrypted values but OGCRM_ENCRYPTION_KEY is not set: "

@@ -195,3 +195,12 @@ def test_without_the_key_nothing_starts_or_shows_ciphertext(keyed, settings, mon
 def test_a_bad_key_setting_says_what_is_wrong(setting, message):
     with pytest.raises(ConfigError, match=message):
         crypto.Keyring.parse(setting)
+
+
+def test_a_database_not_migrated_yet_is_no_reason_to_refuse(empty_database_url, settings):
+    """`ogcrm worker` checks before it starts, and may start before `db upgrade` ran."""
+    db = Database(replace(settings, database_url=empty_database_url, encryption_key=""))
+    try:
+        keys.refuse_without_key(db)
+    finally:
+        db.dispose()
