@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -162,10 +162,7 @@ def run(
     truncated = len(rows) > definition.limit
     result = Result(title or definition.catalog.label, definition.subject, columns,
                     rows[: definition.limit], truncated)  # fmt: skip
-    return Result(
-        result.title, result.subject, result.columns, result.rows, truncated,
-        charts.spec(result, definition.mark),
-    )  # fmt: skip
+    return replace(result, chart=charts.spec(result, definition.mark))
 
 
 def result_columns(definition: Definition) -> list[ResultColumn]:
