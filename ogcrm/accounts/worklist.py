@@ -239,8 +239,7 @@ def _base(
         stmt = stmt.where(clause)
     if f.segment_id is not None:
         segment = segments.get_segment(session, principal, f.segment_id)
-        members = segments.member_ids(session, segment.filter).subquery()
-        stmt = stmt.where(Organization.id.in_(select(members.c.id)))
+        stmt = segments.restrict(stmt, session, segment.filter)
     return policy.readable(stmt, "organization", principal)
 
 

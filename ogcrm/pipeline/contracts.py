@@ -383,6 +383,14 @@ class FeatureContext:
     tables: Mapping[str, Any]
     now: Any  # datetime.datetime, aware UTC
     dialect: str
+    #: The features the caller will read, or None for all of them. A segment naming
+    #: only ``permits_90d`` need not aggregate a year of permits: a scorer may narrow
+    #: its window or leave out other columns, and every scorer may ignore it.
+    wanted: frozenset[str] | None = None
+
+    def wants(self, name: str) -> bool:
+        """Whether the caller reads feature ``name``."""
+        return self.wanted is None or name in self.wanted
 
     def days_since(self, column: Any) -> Any:
         """Whole days from ``column`` (a timestamp) to ``now``."""
@@ -407,9 +415,9 @@ class Scorer(ABC):
     Contract:
         - :meth:`features` declares every feature (name unique across all scorers).
         - :meth:`query` returns one SELECT with a column ``organization_id`` and one
-          column per declared feature, at most one row per organization; rows for
-          organizations it knows nothing about may be left out (their features take
-          the default).
+          column per declared feature (per feature in ``context.wanted`` when that is
+          set), at most one row per organization; rows for organizations it knows
+          nothing about may be left out (their features take the default).
         - Set-based: no Python per organization, no writes.
     """
 

@@ -44,6 +44,41 @@ def catalog(registry: Registry | None = None) -> dict[str, tuple[Feature, str]]:
     return out
 
 
+def scorer_columns(
+    dialect: str,
+    *,
+    now: dt.datetime,
+    registry: Registry | None = None,
+    wanted: frozenset[str] | None = None,
+) -> tuple[list[Any], dict[str, Any]]:
+    """Each scorer's grouped subquery and, by feature name, its column with the
+    feature's default applied: what a caller outer-joins to ``organization`` itself.
+
+    With ``wanted``, only the scorers providing one of those features are asked, and
+    they are told which (``FeatureContext.wanted``), so a filter on ``permits_90d``
+    aggregates 90 days of permits rather than every feature over a year.
+    """
+    registry = registry or default_registry()
+    tables = Base.metadata.tables
+    context = FeatureContext(tables=tables, now=now, dialect=dialect, wanted=wanted)
+    subqueries: list[Any] = []
+    columns: dict[str, Any] = {}
+    for name, scorer_cls in registry.scorers.items():
+        scorer = scorer_cls()
+        features = [f for f in scorer.features() if context.wants(f.name)]
+        if not features:
+            continue
+        sub = scorer.query(context).subquery(f"scorer_{name}")
+        subqueries.append(sub)
+        for feature in features:
+            value = sub.c[feature.name]
+            if feature.default is not None:
+                default = "," if feature.type == "list" else feature.default
+                value = func.coalesce(value, literal(default))
+            columns[feature.name] = value
+    return subqueries, columns
+
+
 def features_select(
     dialect: str,
     *,
@@ -52,23 +87,14 @@ def features_select(
     organization_ids: Sequence[int] | None = None,
 ) -> Select[Any]:
     """``organization_id`` plus one column per feature, one row per organization."""
-    registry = registry or default_registry()
-    tables = Base.metadata.tables
-    context = FeatureContext(tables=tables, now=now, dialect=dialect)
-    org = tables["organization"]
-    columns: list[Any] = [org.c.id.label("organization_id")]
+    org = Base.metadata.tables["organization"]
+    subqueries, columns = scorer_columns(dialect, now=now, registry=registry)
     stmt_from: Any = org
-    for name, scorer_cls in registry.scorers.items():
-        scorer = scorer_cls()
-        sub = scorer.query(context).subquery(f"scorer_{name}")
+    for sub in subqueries:
         stmt_from = stmt_from.outerjoin(sub, sub.c.organization_id == org.c.id)
-        for feature in scorer.features():
-            value = sub.c[feature.name]
-            if feature.default is not None:
-                default = "," if feature.type == "list" else feature.default
-                value = func.coalesce(value, literal(default))
-            columns.append(value.label(feature.name))
-    stmt = select(*columns).select_from(stmt_from)
+    stmt = select(
+        org.c.id.label("organization_id"), *(c.label(n) for n, c in columns.items())
+    ).select_from(stmt_from)
     if organization_ids is not None:
         stmt = stmt.where(org.c.id.in_(list(organization_ids)))
     return stmt

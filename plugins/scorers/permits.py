@@ -10,6 +10,9 @@ from sqlalchemy import case, func, select
 from ogcrm import hookimpl
 from ogcrm.pipeline.contracts import Feature, FeatureContext, Scorer
 
+#: The look-back windows, in days, each a feature ``permits_<days>d``.
+WINDOWS = (30, 90, 365)
+
 
 class PermitScorer(Scorer):
     name = "permits"
@@ -19,14 +22,20 @@ class PermitScorer(Scorer):
             Feature(
                 f"permits_{d}d", "number", f"Permits issued to the operator in the last {d} days", 0
             )
-            for d in (30, 90, 365)
+            for d in WINDOWS
         ]
 
     def query(self, context: FeatureContext) -> Any:
         permit = context.tables["permit"]
         today = context.now.date()
+        # Only the windows asked for, and permits as old as the widest of them: a
+        # segment on permits_90d reads a quarter of a year's permits, not all of it.
+        windows = [d for d in WINDOWS if context.wants(f"permits_{d}d")] or list(WINDOWS)
+        oldest = today - dt.timedelta(days=max(windows))
 
         def since(days: int) -> Any:
+            if days == max(windows):
+                return func.count()
             return func.sum(
                 case((permit.c.issued_on >= today - dt.timedelta(days=days), 1), else_=0)
             )
@@ -34,14 +43,9 @@ class PermitScorer(Scorer):
         return (
             select(
                 permit.c.operator_id.label("organization_id"),
-                since(30).label("permits_30d"),
-                since(90).label("permits_90d"),
-                since(365).label("permits_365d"),
+                *(since(d).label(f"permits_{d}d") for d in windows),
             )
-            .where(
-                permit.c.operator_id.is_not(None),
-                permit.c.issued_on >= today - dt.timedelta(days=365),
-            )
+            .where(permit.c.operator_id.is_not(None), permit.c.issued_on >= oldest)
             .group_by(permit.c.operator_id)
         )
 

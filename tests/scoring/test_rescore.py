@@ -26,7 +26,7 @@ from ogcrm.db.models import (
 )
 from ogcrm.db.models.crm import organization_tag
 from ogcrm.rules.ruleset import RuleSetInvalid, parse
-from ogcrm.scoring.features import features_select
+from ogcrm.scoring.features import features_select, scorer_columns
 from ogcrm.scoring.overrides import set_override
 from ogcrm.scoring.rescore import preview, rescore
 from ogcrm.scoring.rule_sets import activate, explain, save_rule_set, stored_score
@@ -133,6 +133,33 @@ def test_features_are_computed_from_merged_rows_and_activity(db, crm):
     assert (quiet["overdue_tasks"], busy["overdue_tasks"]) == (1, 0)
     assert busy["tags"] == ",vip," and empty["tags"] == ","
     assert empty["permits_90d"] == 0 and empty["oil_bbl_12m"] == 0
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [{"permits_30d"}, {"permits_90d"}, {"permits_30d", "permits_90d"}, {"permits_365d", "tags"}],
+)
+def test_a_caller_asking_for_some_features_gets_the_same_values(db, crm, wanted):
+    """A segment asks only for the features it names (the permit scorer then reads
+    permits as old as its widest window); the values must not differ from a full run."""
+    organization = Organization.__table__
+    with db.read() as s:
+        dialect = s.get_bind().dialect.name
+        full = {
+            r["organization_id"]: r
+            for r in s.execute(features_select(dialect, now=NOW)).mappings()
+        }
+        subqueries, columns = scorer_columns(dialect, now=NOW, wanted=frozenset(wanted))
+        assert set(columns) == wanted
+        assert len(subqueries) == len({"permits" if "permit" in n else "activity" for n in wanted})
+        joined = organization
+        for sub in subqueries:
+            joined = joined.outerjoin(sub, sub.c.organization_id == organization.c.id)
+        stmt = select(organization.c.id, *(c.label(n) for n, c in columns.items()))
+        rows = s.execute(stmt.select_from(joined)).mappings().all()
+    assert len(rows) == len(full) == 3
+    for row in rows:
+        assert {n: row[n] for n in wanted} == {n: full[row["id"]][n] for n in wanted}
 
 
 def test_activation_rescores_everyone_with_explanations_and_history(db, crm):
