@@ -146,8 +146,7 @@ def test_a_caller_asking_for_some_features_gets_the_same_values(db, crm, wanted)
     with db.read() as s:
         dialect = s.get_bind().dialect.name
         full = {
-            r["organization_id"]: r
-            for r in s.execute(features_select(dialect, now=NOW)).mappings()
+            r["organization_id"]: r for r in s.execute(features_select(dialect, now=NOW)).mappings()
         }
         subqueries, columns = scorer_columns(dialect, now=NOW, wanted=frozenset(wanted))
         assert set(columns) == wanted
