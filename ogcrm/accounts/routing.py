@@ -290,16 +290,17 @@ def preview(
 
 
 def _where_they_work(session: Session, org_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-    """(state, county) where each organization holds the most wells and permits."""
+    """(state, county) where each organization holds the most wells and permits; the
+    county is "" for wells whose file gave none (the state alone still routes them)."""
     counted: dict[int, dict[tuple[str, str], int]] = {}
     for model in (Well, Permit):
         stmt = (
             select(model.operator_id, model.state, func.upper(model.county), func.count())
-            .where(model.operator_id.in_(list(org_ids)), model.county.is_not(None))
+            .where(model.operator_id.in_(list(org_ids)), model.state.is_not(None))
             .group_by(model.operator_id, model.state, func.upper(model.county))
         )
         for org_id, state, county, n in session.execute(stmt):
-            place = (state or "", county.removesuffix(" COUNTY").strip())
+            place = (state or "", (county or "").removesuffix(" COUNTY").strip())
             counts = counted.setdefault(org_id, {})
             counts[place] = counts.get(place, 0) + int(n)
     return {org: max(places, key=lambda p: (places[p], p)) for org, places in counted.items()}

@@ -33,6 +33,10 @@ _FILES = {
     "@graphiql/plugin-explorer@1.0.2/dist/index.umd.js": "plugin-explorer.umd.js",
 }
 _CDN = re.compile(r"https://unpkg\.com/([^\"'\s]+)")
+#: Strawberry's welcome text, which the page opens on when no query is in its address.
+_EXAMPLE = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.DOTALL)
+#: What the page opens on instead: sign in, then the rep's working list.
+START_DOCUMENT = Path(__file__).with_name("start.graphql")
 
 
 class UnknownAsset(RuntimeError):
@@ -42,7 +46,8 @@ class UnknownAsset(RuntimeError):
 
 @functools.cache
 def graphiql_html() -> str:
-    """Strawberry's GraphiQL page with every CDN address served from ``STATIC_PATH``."""
+    """Strawberry's GraphiQL page with every CDN address served from ``STATIC_PATH``,
+    opening on ogcrm's start document (a ``?q=`` in the address still wins)."""
 
     def local(match: re.Match[str]) -> str:
         name = _FILES.get(match.group(1))
@@ -50,7 +55,13 @@ def graphiql_html() -> str:
             raise UnknownAsset(f"GraphiQL asset {match.group(1)!r} is not vendored")
         return f"{STATIC_PATH}/{name}"
 
-    return _CDN.sub(local, get_graphql_ide_html(graphql_ide="graphiql"))
+    page = _CDN.sub(local, get_graphql_ide_html(graphql_ide="graphiql"))
+    start = START_DOCUMENT.read_text(encoding="utf-8")
+    literal = start.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
+    page, found = _EXAMPLE.subn(lambda _: f"const EXAMPLE_QUERY = `{literal}`;", page, count=1)
+    if not found:
+        raise UnknownAsset("Strawberry's GraphiQL page no longer has EXAMPLE_QUERY")
+    return page
 
 
 def static_assets() -> ASGIApp:

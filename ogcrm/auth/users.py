@@ -134,6 +134,28 @@ def revoke_user_tokens(session: Session, principal: Principal, user_id: int) -> 
     return user
 
 
+def set_password(session: Session, principal: Principal, *, email: str, password: str) -> User:
+    """Set a user's password on an admin's (or the command line's) word, for a forgotten
+    one: no current password is asked, every session of the user ends, it is audited.
+
+    Raises:
+        NotFound: no such user. InvalidInput: the password fails the policy.
+    """
+    from ogcrm.auth.service import revoke_all_sessions
+
+    address = normalize_email(email)
+    user = session.scalar(select(User).where(User.email == address))
+    if user is None:
+        raise NotFound(f"no user {address}")
+    policy.authorize_write(session, principal, "user", user)
+    if problem := check_password_policy(password):
+        raise InvalidInput(problem, field="password")
+    user.password_hash = hash_password(password)
+    revoke_all_sessions(session, user, reason="password_set")
+    audit.record(session, principal, "user.password_set", entity="user", entity_id=user.id)
+    return user
+
+
 def set_user_role(session: Session, principal: Principal, user_id: int, role: str) -> User:
     user = get_user(session, principal, user_id)
     policy.authorize_write(session, principal, "user", user)

@@ -1,4 +1,4 @@
-"""``ogcrm user create|bootstrap``."""
+"""``ogcrm user create|bootstrap|set-password``."""
 
 from __future__ import annotations
 
@@ -53,3 +53,18 @@ def user_bootstrap(ctx: click.Context, email: str, name: str) -> None:
     with database(ctx, check_schema=False) as db, db.unit_of_work() as session:
         created = bootstrap_admin(session, email=email, name=name, password=password)
         click.echo(f"created admin {created.id} <{created.email}>")
+
+
+@user.command("set-password")
+@click.argument("email")
+@click.pass_context
+def user_set_password(ctx: click.Context, email: str) -> None:
+    """Set EMAIL's password (a forgotten one: the current one is not asked); every
+    session of theirs ends. Prompted for on a terminal, read from stdin otherwise."""
+    from ogcrm.auth.principal import system_principal
+    from ogcrm.auth.users import set_password
+
+    password = _read_password(sys.stdin.isatty())
+    with database(ctx) as db, db.unit_of_work() as session:
+        changed = set_password(session, system_principal("cli"), email=email, password=password)
+        click.echo(f"password set for <{changed.email}>; their sessions have ended")

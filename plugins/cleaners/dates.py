@@ -1,7 +1,8 @@
 """Dates in whatever form the agency wrote them, to ISO ``YYYY-MM-DD``.
 
 Read: ``YYYYMMDD``, ``YYYY-MM-DD`` (with or without a time and milliseconds),
-``M/D/YYYY`` and ``MM/DD/YYYY`` (with or without a time), ``YYYYMM`` and ``YYYY-MM``
+``M/D/YYYY`` and ``MM/DD/YYYY`` (with or without a time), ``DD-Mon-YYYY`` (``07-OCT-2010``,
+the default form of Oracle exports, which several agencies publish), ``YYYYMM`` and ``YYYY-MM``
 (first of the month), ``YYYYQn`` (first month of the quarter), and Excel serial numbers
 when the source says its dates are serials (``options.excel_dates``). Month fields keep
 the first day of their month. One column may mix forms: values not in the column's most
@@ -31,11 +32,18 @@ _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("YYYYMMDD", re.compile(r"(\d{4})(\d{2})(\d{2})")),
     ("YYYY-MM-DD", re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?Z?")),
     ("M/D/YYYY", re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: [\d:]+(?: ?[AP]M)?)?")),
+    ("DD-Mon-YYYY", re.compile(r"(\d{1,2})-([A-Z]{3})-(\d{4})")),
     ("YYYYMM", re.compile(r"(\d{4})(\d{2})")),
     ("YYYY-MM", re.compile(r"(\d{4})-(\d{1,2})")),
     ("YYYYQn", re.compile(r"(\d{4})Q([1-4])")),
     ("YYYY", re.compile(r"(\d{4})")),
 )
+_MONTHS = {
+    name: n
+    for n, name in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
+    )
+}
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 given Lotus' leap-year bug
 
 
@@ -49,7 +57,13 @@ def parse_date(text: str, *, excel: bool = False) -> tuple[str | None, str, str 
         m = pattern.fullmatch(value)
         if not m:
             continue
-        g = [int(x) for x in m.groups()]
+        if form == "DD-Mon-YYYY":
+            month = _MONTHS.get(m.group(2))
+            if month is None:
+                return None, form, f"not a date: {text.strip()!r} (unknown month)"
+            g = [int(m.group(3)), month, int(m.group(1))]
+        else:
+            g = [int(x) for x in m.groups()]
         try:
             if form == "M/D/YYYY":
                 day = dt.date(g[2], g[0], g[1])

@@ -134,6 +134,14 @@ class GeographyCleaner(Cleaner):
                     fips = fips.where(~filled, d_fips)
             out[col] = name.where(name.notna(), None)
             out[f"{col}_fips"] = fips.where(fips.notna(), None)
+        if not context.columns("county") and "api10" in out and out["api10"].notna().any():
+            # A well list without a county column (Colorado's) still says where each
+            # well is: an API number's digits 3-5 are its county. Derived, not corrected:
+            # no raw value changes, so no issue is recorded.
+            api = out["api10"]
+            name, fips, _ = _resolve_many(api.str[:2].map(API_STATE_TO_USPS), api.str[2:5], False)
+            out["county"] = name.where(name.notna(), None)
+            out["county_fips"] = fips.where(fips.notna(), None)
         return out, log.frame()
 
     @staticmethod

@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from ogcrm.api.app import create_app
+from ogcrm.api.graphiql import START_DOCUMENT
 from ogcrm.auth.tokens import issue_access_token
 from ogcrm.config import ConfigError, Settings
 from tests.conftest import TEST_SECRET_KEY
@@ -102,3 +103,31 @@ def test_a_revoked_token_gets_a_sign_in_again_code(client: TestClient, users):
     response = client.post("/graphql", json={"query": ME}, headers=headers)
     assert response.status_code == 401
     assert response.json()["errors"][0]["extensions"]["code"] == "SESSION_ENDED"
+
+
+def test_graphiql_opens_on_a_start_document_that_signs_in_and_lists_my_accounts(
+    client: TestClient, users
+):
+    """The page's default document is ogcrm's (not Strawberry's welcome text), and both
+    of its operations run as written: sign in, then the rep's working list."""
+    page = client.get("/graphql", headers={"accept": "text/html"}).text
+    assert "Welcome to GraphiQL" not in page and "query MyWorkingList" in page
+    document = START_DOCUMENT.read_text()
+    rep = users.create("sales")
+    signed_in = client.post(
+        "/graphql",
+        json={
+            "query": document,
+            "operationName": "SignIn",
+            "variables": {"email": rep.email, "password": rep.password},
+        },
+    ).json()
+    assert signed_in["data"]["login"]["__typename"] == "AuthPayload", signed_in
+    token = signed_in["data"]["login"]["accessToken"]
+    listed = client.post(
+        "/graphql",
+        json={"query": document, "operationName": "MyWorkingList"},
+        headers={"authorization": f"Bearer {token}"},
+    ).json()
+    assert "errors" not in listed, listed
+    assert listed["data"]["prioritizedOrganizations"]["totalCount"] == 0  # a new rep's list

@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from ogcrm.auth.passwords import verify_password
 from ogcrm.cli import main
-from ogcrm.config import Settings
-from ogcrm.db.models import Organization, User
+from ogcrm.db.models import User
 from ogcrm.db.session import Database
 from tests.conftest import TEST_SECRET_KEY
 from tests.support import ogcrm_command, subprocess_env
@@ -191,22 +190,6 @@ class TestExportSchema:
         result = runner.invoke(main, ["export-schema", "--check", str(stale)])
         assert result.exit_code == 1
         assert "differs from the schema the code exports" in result.output
-
-
-class TestDemo:
-    def test_demo_seeds_once(self, runner: CliRunner, database_url: str, tmp_path: Path):
-        args = ["--database-url", database_url, "demo", "--no-serve", "--organizations", "25"]
-        first = runner.invoke(main, args)
-        assert first.exit_code == 0, first.output
-        assert '"seeded": true' in first.output
-        second = runner.invoke(main, args)
-        assert '"seeded": false' in second.output
-        db = Database(Settings(data_dir=tmp_path, database_url=database_url))
-        try:
-            with db.read() as session:
-                assert len(session.scalars(select(Organization)).all()) == 25
-        finally:
-            db.dispose()
 
 
 class TestWorkerCommand:

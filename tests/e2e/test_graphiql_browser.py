@@ -21,8 +21,9 @@ import pytest
 from websockets.sync.client import connect
 
 import ogcrm
+from ogcrm.api.graphiql import START_DOCUMENT
 from tests.e2e.test_server import _serve, _stop
-from tests.support import wait_for_http
+from tests.support import LOGIN, ogcrm_command, subprocess_env, wait_for_http
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -125,5 +126,76 @@ def test_graphiql_loads_offline_and_runs_a_query(database_url, tmp_path, browser
         png = base64.b64decode(shot)
         assert png.startswith(b"\x89PNG") and len(png) > 10_000  # a rendered page, not blank
         (tmp_path / "graphiql.png").write_bytes(png)
+    finally:
+        _stop(proc)
+
+
+def _editor(browser: DevTools, pane: str) -> str:
+    """The text of GraphiQL's query or variables editor (its first two CodeMirrors)."""
+    index = {"query": 0, "variables": 1}[pane]
+    return str(
+        browser.evaluate(
+            "(Array.from(document.querySelectorAll('.CodeMirror'))"
+            f"[{index}] || {{}}).CodeMirror?.getValue() || ''"
+        )
+    )
+
+
+def test_the_demo_opens_graphiql_on_its_start_query_and_lists_the_reps_accounts(
+    database_url, tmp_path, browser
+):
+    """What ``ogcrm demo`` tells a new user to open: GraphiQL on the start document with
+    the rep's sign-in filled in; signed in, the working list shows the demo's ranking."""
+    from ogcrm.cli.demo import _start_url
+
+    env = subprocess_env(OGCRM_DATABASE_URL=database_url, OGCRM_DATA_DIR=str(tmp_path))
+    made = subprocess.run(
+        ogcrm_command("demo", "--no-serve", "--json"),
+        env=env, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=240,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr[-2000:]
+    summary = json.loads(made.stdout.strip().splitlines()[-1])
+    rep, password = "rep1@demo.ogcrm.test", summary["logins"]["rep1@demo.ogcrm.test"]
+    proc, port = _serve(database_url, tmp_path)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for_http(f"{base}/healthz", proc)
+        browser.call("Page.navigate", url=_start_url(port, rep, password))
+        browser.wait_for("document.querySelector('.graphiql-execute-button') !== null")
+        deadline = time.monotonic() + 20
+        while "query MyWorkingList" not in _editor(browser, "query"):
+            assert time.monotonic() < deadline, _editor(browser, "query")
+            time.sleep(0.2)
+        assert "mutation SignIn" in _editor(browser, "query")
+        assert json.loads(_editor(browser, "variables"))["email"] == rep
+        shot = base64.b64decode(browser.call("Page.captureScreenshot", format="png")["data"])
+        assert shot.startswith(b"\x89PNG") and len(shot) > 10_000
+        (tmp_path / "demo-graphiql.png").write_bytes(shot)
+
+        token = httpx.post(
+            f"{base}/graphql",
+            json={"query": LOGIN, "variables": {"email": rep, "password": password}},
+        ).json()["data"]["login"]["accessToken"]
+        start = START_DOCUMENT.read_text()
+        working_list = start[start.index("query MyWorkingList") :]
+        headers = json.dumps({"Authorization": f"Bearer {token}"})
+        query = urllib.parse.urlencode(
+            {"q": working_list, "headers": headers}, quote_via=urllib.parse.quote
+        )
+        browser.call("Page.navigate", url=f"{base}/graphql?{query}")
+        browser.wait_for("document.querySelector('.graphiql-execute-button') !== null")
+        browser.evaluate("document.querySelector('.graphiql-execute-button').click()")
+        top = summary["top"][0]["name"]
+        deadline = time.monotonic() + 20
+        result = ""
+        while top not in result and time.monotonic() < deadline:
+            time.sleep(0.2)
+            result = browser.evaluate(
+                "(document.querySelector('.result-window') || {}).innerText || ''"
+            )
+        assert top in result and '"fresh permits"' in result, result
+        (tmp_path / "demo-working-list.png").write_bytes(
+            base64.b64decode(browser.call("Page.captureScreenshot", format="png")["data"])
+        )
     finally:
         _stop(proc)

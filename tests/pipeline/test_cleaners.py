@@ -190,6 +190,33 @@ class TestDates:
             "impossible date '13/45/2020'",
         ]
 
+    def test_oracle_day_month_name_year_is_read_in_any_case(self):
+        out, issues = run(
+            "dates",
+            spud_date=[
+                "2010-10-07",
+                "2011-02-15",
+                "07-Oct-2010",
+                "15-FEB-2011",
+                "31-Feb-2011",
+                "07-Okt-2010",
+            ],
+        )
+        assert out.spud_date.tolist()[:4] == [
+            "2010-10-07",
+            "2011-02-15",
+            "2010-10-07",
+            "2011-02-15",
+        ]
+        assert issue_of(issues, 4)["message"] == (
+            "written as DD-Mon-YYYY; the column is mostly YYYY-MM-DD"
+        )
+        errors = issues[issues.severity == "error"]
+        assert errors.message.tolist() == [
+            "impossible date '31-Feb-2011'",
+            "not a date: '07-Okt-2010' (unknown month)",
+        ]
+
     def test_month_fields_keep_the_first_of_the_month(self):
         out, _ = run("dates", production_month=["202001", "1973-07-31T00:00:00", "2024Q3"])
         assert out.production_month.tolist() == ["2020-01-01", "1973-07-01", "2024-07-01"]
@@ -310,6 +337,12 @@ class TestGeography:
         assert out.county_fips.tolist()[:3] == ["38053", "38061", "38105"]
         assert issue_of(issues, 5)["severity"] == "warning"
         assert sorted(issues[issues.severity == "fixed"].row) == [2, 3]  # case alone is no fix
+
+    def test_a_file_without_counties_gets_them_from_its_api_numbers(self):
+        out, issues = run("geography", api10=["0512331642", "3305304901", None])
+        assert out.county.tolist() == ["Weld", "McKenzie", None]
+        assert out.county_fips.tolist() == ["08123", "38053", None]
+        assert issues.empty  # derived, not corrected: no value the file gave changed
 
     def test_alphabetical_county_numbers(self):
         out, _ = run(
