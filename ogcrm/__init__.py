@@ -35,6 +35,9 @@ _CONTRACT = {
     "NotifierError",
     "NotifierSettings",
     "OutboundMessage",
+    "SourceSpec",
+    "DEFAULT_CLEANERS",
+    "DEFAULT_CHUNK_ROWS",
 }
 
 
@@ -47,10 +50,14 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "DEFAULT_CLEANERS",
     "Chunk",
     "CleanContext",
     "Cleaner",
     "ColumnCleaner",
+    "Feature",
+    "FeatureContext",
     "IssueLog",
     "Notifier",
     "NotifierError",
@@ -61,6 +68,7 @@ __all__ = [
     "RowProblem",
     "Scorer",
     "Sniff",
+    "SourceSpec",
     "__version__",
     "hookimpl",
 ]

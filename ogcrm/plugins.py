@@ -170,8 +170,16 @@ def build_registry(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> Registr
                 raise PluginConflict(f"{kind} {name!r} is provided by both {other!r} and {by!r}")
             registered[name] = cls
             registry.provided_by[(kind, name)] = by
+    # A spec is a plain dataclass instance, so the module that defines it cannot say
+    # whose it is (as a class's can): each implementation is asked by itself, once more.
+    source_of = {
+        spec.name: str(impl.plugin_name)
+        for impl in pm.hook.ogcrm_register_sources.get_hookimpls()
+        if not impl.hookwrapper and not impl.wrapper
+        for spec in (impl.function() or [])
+    }
     for spec in _collect(pm.hook.ogcrm_register_sources()):
-        by = _provider(pm, pm.hook.ogcrm_register_sources, spec)
+        by = source_of.get(spec.name) or _provider(pm, pm.hook.ogcrm_register_sources, spec)
         if spec.name in registry.sources:
             other = registry.provided_by[("source", spec.name)]
             raise PluginConflict(f"source {spec.name!r} is provided by both {other!r} and {by!r}")

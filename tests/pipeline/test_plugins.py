@@ -83,6 +83,24 @@ def test_a_third_party_distribution_is_picked_up_and_used(site: Path, tmp_path: 
     assert list(frame.value) == ["alpha", "beta"]
 
 
+SOURCE_PLUGIN = """
+    from ogcrm import SourceSpec, hookimpl
+
+    @hookimpl
+    def ogcrm_register_sources():
+        return [SourceSpec("acme-wells", "Acme wells", "acme", {"api": "API"}, reader="delimited")]
+"""
+
+
+def test_a_source_is_listed_under_the_plugin_that_provides_it(site: Path):
+    """A spec is an instance of ogcrm's own dataclass: its module cannot say whose it is
+    (it said "unknown" before, and ``ogcrm plugins`` listed it under no plugin)."""
+    _install_distribution(site, "acme-src", "acme_src_plugin", SOURCE_PLUGIN)
+    registry = build_registry(*get_plugin_manager())
+    assert registry.provided_by[("source", "acme-wells")] == "acme-src"
+    assert registry.provided_by[("source", "tx-rrc-permits")] == "ogcrm_plugins.sources"
+
+
 def test_a_broken_plugin_is_reported_by_name_and_does_not_stop_ogcrm(site: Path):
     _install_distribution(
         site, "acme-broken", "acme_broken_plugin", "raise ImportError('needs libfoo 2')\n"
