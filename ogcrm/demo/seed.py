@@ -331,12 +331,14 @@ def _sales_work(db: Database, people: dict[str, Principal], today: dt.date) -> N
             ],
             sandhill.id: [("Morgan Delgado", "Field Supervisor", True)],
         }
+        line = 100  # 555-0100 to 555-0199: the numbers set aside for fiction
         for org_id, folks in people_at.items():
             for full_name, title, consents in folks:
                 first, last = full_name.lower().split()
+                line += 1
                 contact = contacts.create_contact(
                     s, admin, organization_id=org_id, full_name=full_name, title=title,
-                    emails=[f"{first}.{last}@example.com"], phones=[f"(432) 555-01{org_id:02d}"],
+                    emails=[f"{first}.{last}@example.com"], phones=[f"(432) 555-0{line}"],
                 )  # fmt: skip
                 if not consents:  # asked not to be e-mailed: campaigns leave them out
                     contact.consent = ConsentStatus.DENIED

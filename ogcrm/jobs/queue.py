@@ -5,6 +5,13 @@ the row it names is visible (AlmaLinux/build-system#541). So :func:`after_commit
 the message on the session and sends it from SQLAlchemy's ``after_commit`` event; a
 rollback drops it.
 
+SQLAlchemy fires ``after_commit`` and ``after_soft_rollback`` for savepoints too
+(``begin_nested``, which services use to turn a unique-key race into a typed error).
+Only the outermost commit sends. A savepoint rolled back drops only the jobs asked for
+inside it. Sending at the first savepoint released was a real race: the demo's rescore
+job, on PostgreSQL, read the account before the interaction that called for it had
+committed.
+
 Domain code does not hold a broker. A process that works jobs (``ogcrm serve``, ``ogcrm
 worker``) binds its broker to its :class:`~ogcrm.db.session.Database` once
 (:func:`bind`); every session of that database then carries it, and :func:`enqueue`
@@ -51,13 +58,17 @@ def send(broker: dramatiq.Broker, job: str, *args: Any) -> None:
 
 
 def after_commit(session: Session, broker: dramatiq.Broker, job: str, *args: Any) -> None:
-    """Send ``job`` once the session's transaction has committed (never if it rolls back)."""
-    pending: list[tuple[dramatiq.Broker, str, tuple[Any, ...]]] = session.info.setdefault(_KEY, [])
+    """Send ``job`` once the session's transaction has committed (never if it, or the
+    savepoint it was asked for in, rolls back)."""
+    pending: list[tuple[Any, dramatiq.Broker, str, tuple[Any, ...]]] = session.info.setdefault(
+        _KEY, []
+    )
     if not session.info.get(_KEY + ".listening"):
         event.listen(session, "after_commit", _send_pending)
         event.listen(session, "after_soft_rollback", _drop_pending)
         session.info[_KEY + ".listening"] = True
-    pending.append((broker, job, args))
+    where = session.get_nested_transaction() or session.get_transaction()
+    pending.append((where, broker, job, args))
 
 
 def enqueue(session: Session, job: str, *args: Any) -> bool:
@@ -77,9 +88,25 @@ def require_enqueue(session: Session, job: str, *args: Any) -> None:
 
 
 def _send_pending(session: Session) -> None:
-    for broker, job, args in session.info.pop(_KEY, []):
+    if session.in_nested_transaction():
+        return  # a savepoint was released: nothing is committed yet
+    for _, broker, job, args in session.info.pop(_KEY, []):
         send(broker, job, *args)
 
 
 def _drop_pending(session: Session, previous_transaction: Any) -> None:
-    session.info.pop(_KEY, None)
+    pending = session.info.get(_KEY)
+    if not pending:
+        return
+    if not previous_transaction.nested:
+        session.info.pop(_KEY, None)
+        return
+
+    def inside(transaction: Any) -> bool:
+        while transaction is not None:
+            if transaction is previous_transaction:
+                return True
+            transaction = transaction.parent
+        return False
+
+    session.info[_KEY] = [p for p in pending if not inside(p[0])]

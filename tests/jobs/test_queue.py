@@ -46,6 +46,38 @@ def test_a_job_is_sent_after_commit_and_never_after_rollback(db, settings, tmp_p
     assert broker.queues["dataset"].qsize() == 1
 
 
+def test_a_savepoint_released_sends_nothing_and_one_rolled_back_drops_only_its_own(
+    db, settings, tmp_path
+):
+    """Services release savepoints (``begin_nested``) inside a request; the job must
+    still wait for the outer commit. It did not: on PostgreSQL a rescore job read the
+    account before the interaction that asked for it had committed."""
+    broker = build_broker(replace(settings, redis_url=""))
+    dataset_id = _received(db, tmp_path)
+    waiting = lambda: broker.queues["dataset"].qsize() if "dataset" in broker.queues else 0  # noqa: E731
+    with db.unit_of_work() as s:
+        queue.after_commit(s, broker, "dataset.process", dataset_id)
+        with s.begin_nested():
+            pass  # a savepoint released
+        assert waiting() == 0
+        try:
+            with s.begin_nested():
+                queue.after_commit(s, broker, "dataset.merge", dataset_id)
+                with s.begin_nested():
+                    queue.after_commit(s, broker, "dataset.revert", dataset_id)
+                raise LookupError("a unique key lost its race")
+        except LookupError:
+            pass
+        with s.begin_nested():
+            queue.after_commit(s, broker, "dataset.merge", dataset_id + 1)
+        assert waiting() == 0
+    sent = [dramatiq.Message.decode(m) for m in list(broker.queues["dataset"].queue)]
+    assert [(m.actor_name, m.args) for m in sent] == [
+        ("dataset.process", (dataset_id,)),
+        ("dataset.merge", (dataset_id + 1,)),
+    ]
+
+
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server binary")
 def test_messages_lost_with_redis_are_sent_again_by_the_reconciler(db, settings, tmp_path):
     port = free_port()
