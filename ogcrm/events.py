@@ -19,10 +19,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ogcrm.config import Settings
+from ogcrm.db.deferred import on_commit
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,6 @@ def iterate(subscription: Subscription, *, timeout: float) -> Iterator[dict[str,
 
 
 _BUS_KEY = "ogcrm_event_bus"
-_PENDING_KEY = "ogcrm_pending_events"
 
 
 def bind(info: dict[str, Any], bus: EventBus | None) -> None:
@@ -219,29 +218,21 @@ def bind(info: dict[str, Any], bus: EventBus | None) -> None:
 
 
 def publish_after_commit(session: Session, channel: str, payload: dict[str, Any]) -> None:
-    """Publish ``payload`` once the session's transaction commits; never if it rolls
-    back. A subscriber is never told of a change the database does not hold."""
+    """Publish ``payload`` once the session's transaction commits; never if it, or the
+    savepoint it was published in, rolls back. A subscriber is never told of a change
+    the database does not hold."""
     bus = session.info.get(_BUS_KEY)
     if bus is None:
         return
-    pending: list[tuple[str, dict[str, Any]]] | None = session.info.get(_PENDING_KEY)
-    if pending is None:
-        pending = session.info[_PENDING_KEY] = []
 
-        def flush(s: Session) -> None:
-            items = s.info.pop(_PENDING_KEY, [])
-            for name, data in items:
-                try:
-                    bus.publish(name, data)
-                except Exception:  # an event lost is no reason to fail a commit
-                    log.warning("could not publish to %s", name, exc_info=True)
+    def publish_all(items: list[tuple[str, dict[str, Any]]]) -> None:
+        for name, data in items:
+            try:
+                bus.publish(name, data)
+            except Exception:  # an event lost is no reason to fail a commit
+                log.warning("could not publish to %s", name, exc_info=True)
 
-        def discard(s: Session, *_: Any) -> None:
-            s.info.pop(_PENDING_KEY, None)
-
-        event.listen(session, "after_commit", flush, once=True)
-        event.listen(session, "after_rollback", discard, once=True)
-    pending.append((channel, payload))
+    on_commit(session, "events", (channel, payload), publish_all)
 
 
 def has_bus(session: Session) -> bool:

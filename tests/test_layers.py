@@ -27,7 +27,7 @@ FLOORS: dict[str, int] = {
     "ogcrm.plugins": 1,
     "ogcrm_plugins": 1,
     "ogcrm.db": 2,
-    "ogcrm.events": 2,
+    "ogcrm.events": 3,  # pub/sub, published after commit (ogcrm.db.deferred)
     "ogcrm.auth": 3,
     "ogcrm.jobs": 4,
     "ogcrm.scoring": 5,

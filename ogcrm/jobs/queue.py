@@ -2,15 +2,8 @@
 
 Sending inside a transaction races the commit: a worker can pick the message up before
 the row it names is visible (AlmaLinux/build-system#541). So :func:`after_commit` keeps
-the message on the session and sends it from SQLAlchemy's ``after_commit`` event; a
-rollback drops it.
-
-SQLAlchemy fires ``after_commit`` and ``after_soft_rollback`` for savepoints too
-(``begin_nested``, which services use to turn a unique-key race into a typed error).
-Only the outermost commit sends. A savepoint rolled back drops only the jobs asked for
-inside it. Sending at the first savepoint released was a real race: the demo's rescore
-job, on PostgreSQL, read the account before the interaction that called for it had
-committed.
+the message on the session and sends it once the outermost transaction commits; a
+rollback drops it (:mod:`ogcrm.db.deferred`, which also minds savepoints).
 
 Domain code does not hold a broker. A process that works jobs (``ogcrm serve``, ``ogcrm
 worker``) binds its broker to its :class:`~ogcrm.db.session.Database` once
@@ -25,12 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 import dramatiq
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from ogcrm.db.deferred import on_commit
 from ogcrm.db.session import Database
 
-_KEY = "ogcrm.jobs.pending"
 _BROKER = "ogcrm.jobs.broker"
 
 
@@ -60,15 +52,7 @@ def send(broker: dramatiq.Broker, job: str, *args: Any) -> None:
 def after_commit(session: Session, broker: dramatiq.Broker, job: str, *args: Any) -> None:
     """Send ``job`` once the session's transaction has committed (never if it, or the
     savepoint it was asked for in, rolls back)."""
-    pending: list[tuple[Any, dramatiq.Broker, str, tuple[Any, ...]]] = session.info.setdefault(
-        _KEY, []
-    )
-    if not session.info.get(_KEY + ".listening"):
-        event.listen(session, "after_commit", _send_pending)
-        event.listen(session, "after_soft_rollback", _drop_pending)
-        session.info[_KEY + ".listening"] = True
-    where = session.get_nested_transaction() or session.get_transaction()
-    pending.append((where, broker, job, args))
+    on_commit(session, "jobs", (broker, job, args), _send_all)
 
 
 def enqueue(session: Session, job: str, *args: Any) -> bool:
@@ -87,26 +71,6 @@ def require_enqueue(session: Session, job: str, *args: Any) -> None:
         raise NoBroker(f"cannot send {job}: no job broker is bound to this database")
 
 
-def _send_pending(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint was released: nothing is committed yet
-    for _, broker, job, args in session.info.pop(_KEY, []):
+def _send_all(items: list[tuple[dramatiq.Broker, str, tuple[Any, ...]]]) -> None:
+    for broker, job, args in items:
         send(broker, job, *args)
-
-
-def _drop_pending(session: Session, previous_transaction: Any) -> None:
-    pending = session.info.get(_KEY)
-    if not pending:
-        return
-    if not previous_transaction.nested:
-        session.info.pop(_KEY, None)
-        return
-
-    def inside(transaction: Any) -> bool:
-        while transaction is not None:
-            if transaction is previous_transaction:
-                return True
-            transaction = transaction.parent
-        return False
-
-    session.info[_KEY] = [p for p in pending if not inside(p[0])]

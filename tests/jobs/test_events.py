@@ -8,7 +8,7 @@ import pytest
 from ogcrm.auth.principal import system_principal
 from ogcrm.datasets import tasks
 from ogcrm.datasets.intake import receive
-from ogcrm.events import InProcessBus, RedisBus, iterate
+from ogcrm.events import InProcessBus, RedisBus, bind, iterate, publish_after_commit
 from ogcrm.jobs.runtime import JobRuntime
 from tests.conftest import TEST_REDIS_URL
 
@@ -48,3 +48,31 @@ def test_processing_publishes_progress(db, settings, tmp_path):
     events = list(iterate(sub, timeout=0.2))
     assert events[0] == {"dataset_id": dataset_id, "stage": "processing", "rows_done": 120}
     assert events[-1]["stage"] == "awaiting_review" and events[-1]["rows_total"] == 120
+
+
+def test_an_event_waits_for_the_outermost_commit_and_a_rolled_back_savepoint_takes_its_own(db):
+    """What a subscriber is told must be committed: not at a savepoint released (SQLAlchemy
+    fires after_commit for those too), never what a rolled-back savepoint published."""
+    bus = InProcessBus()
+    bind(db.info, bus)
+    sub = bus.subscribe("account:1")
+    try:
+        with db.unit_of_work() as s:
+            publish_after_commit(s, "account:1", {"n": 1})
+            with s.begin_nested():
+                publish_after_commit(s, "account:1", {"n": 2})
+            try:
+                with s.begin_nested():
+                    publish_after_commit(s, "account:1", {"n": 3})
+                    raise LookupError("a unique key lost its race")
+            except LookupError:
+                pass
+            assert sub.get(0.05) is None  # nothing before the commit
+        assert list(iterate(sub, timeout=0.1)) == [{"n": 1}, {"n": 2}]
+        with pytest.raises(RuntimeError), db.unit_of_work() as s:
+            publish_after_commit(s, "account:1", {"n": 4})
+            raise RuntimeError("the request failed")
+        assert sub.get(0.05) is None
+    finally:
+        sub.close()
+        bind(db.info, None)
