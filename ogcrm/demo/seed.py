@@ -132,8 +132,8 @@ class Summary:
 class Reporter:
     """What the set-up tells the person running it; the CLI draws progress bars."""
 
-    def step(self, text: str) -> None:  # pragma: no cover - the CLI's
-        pass
+    def step(self, text: str) -> None:
+        """A step begins (the CLI prints it; ``--json`` and tests say nothing)."""
 
     def bar(self, label: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
         @contextmanager

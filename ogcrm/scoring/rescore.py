@@ -218,12 +218,14 @@ def rescore(
     scoring = score_select(rules, features, dialect, types)
     if organization_ids is not None:
         scoring = scoring.where(features.c.organization_id.in_(list(organization_ids)))
-    session.execute(
-        insert(scores).from_select(
+    organizations = connection.execute(
+        insert(scores)
+        .from_select(
             [c.name for c in scores.columns],
             _with_snapshot_ids(scoring.subquery("scored"), rule_set_id, dialect, now),
         )
-    )
+        .execution_options(preserve_rowcount=True)
+    ).rowcount
     if dialect == "postgresql":
         # temporary tables are never auto-analyzed; without statistics the planner
         # joins a million scores to organizations with a nested loop
@@ -269,7 +271,6 @@ def rescore(
         ),
     )
     moved = session.scalar(select(func.count()).select_from(scores).where(changed)) or 0
-    organizations = session.scalar(select(func.count()).select_from(scores)) or 0
     if (
         organization_ids is None
         and dialect == "postgresql"
