@@ -21,6 +21,7 @@ FLOORS: dict[str, int] = {
     "ogcrm.identifiers": 0,
     "ogcrm.errors": 0,
     "ogcrm.failpoints": 0,
+    "ogcrm.progress": 0,
     "ogcrm.pipeline": 1,
     "ogcrm.rules": 1,
     "ogcrm.hookspecs": 1,

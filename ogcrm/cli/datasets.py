@@ -4,7 +4,6 @@ candidates|decide|edit``: the dataset lifecycle from the command line."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import click
 
 from ogcrm.auth.principal import system_principal
 from ogcrm.cli._common import database, settings_of
+from ogcrm.cli._progress import meter
 from ogcrm.db.session import Database
 
 #: who the command line acts as in the audit log
@@ -38,12 +38,7 @@ def import_file(
     from ogcrm.datasets.summary import summary
 
     settings = settings_of(ctx)
-    with (
-        database(ctx) as db,
-        click.progressbar(
-            length=0, label=f"processing {file.name}", show_pos=True, file=sys.stderr
-        ) as bar,
-    ):
+    with database(ctx) as db, meter(file.name) as progress:
         received = import_now(
             db,
             CLI,
@@ -51,7 +46,7 @@ def import_file(
             data_dir=settings.data_dir,
             source=source_name,
             approve=approve,
-            progress=bar.update,
+            progress=progress,
         )
         with db.read() as session:
             out = summary(session, received.dataset_id)
@@ -173,7 +168,10 @@ def dataset_approve(ctx: click.Context, dataset_id: int, as_json: bool) -> None:
     then rescore the organizations it touched."""
     from ogcrm.datasets.service import merge_now
 
-    _dataset_action(ctx, dataset_id, as_json, lambda db: merge_now(db, CLI, dataset_id))
+    with meter(f"dataset #{dataset_id}") as progress:
+        _dataset_action(
+            ctx, dataset_id, as_json, lambda db: merge_now(db, CLI, dataset_id, progress=progress)
+        )
 
 
 @dataset.command("reject")

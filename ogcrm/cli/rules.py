@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from ogcrm.cli._common import database
+from ogcrm.cli._progress import meter
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -149,10 +150,10 @@ def rules_activate(ctx: click.Context, file: Path, as_json: bool) -> None:
     spec, faults = _load(file)
     if faults:
         _fail_with_faults(file, faults, as_json)
-    with database(ctx) as db, db.unit_of_work() as session:
+    with database(ctx) as db, db.unit_of_work() as session, meter("rescoring") as progress:
         principal = system_principal("cli")
         row = save_rule_set(session, principal, spec)
-        result = activate(session, principal, row.id)
+        result = activate(session, principal, row.id, progress=progress)
         out = {
             "rule_set_id": row.id,
             "name": row.name,
@@ -181,9 +182,11 @@ def rescore(ctx: click.Context, organization_ids: tuple[int, ...], as_json: bool
     from ogcrm.scoring.rescore import NoActiveRuleSet
     from ogcrm.scoring.rescore import rescore as run
 
-    with database(ctx) as db, db.unit_of_work() as session:
+    with database(ctx) as db, db.unit_of_work() as session, meter("rescoring") as progress:
         try:
-            result = run(session, organization_ids=list(organization_ids) or None)
+            result = run(
+                session, organization_ids=list(organization_ids) or None, progress=progress
+            )
         except NoActiveRuleSet as exc:
             raise click.ClickException(str(exc)) from None
     out = {

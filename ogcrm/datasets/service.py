@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from ogcrm.db.session import Database
 from ogcrm.db.types import utcnow
 from ogcrm.errors import Conflict
 from ogcrm.jobs import queue
+from ogcrm.progress import Progress
 from ogcrm.scoring.rule_sets import rescore_soon
 
 log = logging.getLogger(__name__)
@@ -178,11 +178,13 @@ def merge_approved(db: Database, dataset_id: int) -> dict[str, Any] | None:
     return counts
 
 
-def merge_now(db: Database, principal: Principal, dataset_id: int) -> dict[str, Any]:
+def merge_now(
+    db: Database, principal: Principal, dataset_id: int, *, progress: Progress | None = None
+) -> dict[str, Any]:
     """Approve (as ``principal``, unless someone did) and merge in this process, then
     rescore what the merge touched."""
     with db.unit_of_work() as session:
-        counts = approve_and_merge(session, principal, dataset_id)
+        counts = approve_and_merge(session, principal, dataset_id, progress=progress)
     rescore_touched(db, dataset_id)
     return counts
 
@@ -211,7 +213,7 @@ def import_now(
     data_dir: Path,
     source: str | None = None,
     approve: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Received:
     """Receive a file and process it in this process (the CLI's ``import``); with
     ``approve``, merge it too once it is ready for review. A file already imported is
@@ -225,7 +227,7 @@ def import_now(
     if state == DatasetState.RECEIVED:
         state = process(db, received.dataset_id, data_dir=data_dir, progress=progress).state
     if approve and state == DatasetState.AWAITING_REVIEW:
-        merge_now(db, principal, received.dataset_id)
+        merge_now(db, principal, received.dataset_id, progress=progress)
     return received
 
 

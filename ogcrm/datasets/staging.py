@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +34,20 @@ from ogcrm.pipeline.detect import read_file, sniff_file
 from ogcrm.pipeline.errors import ReaderError
 from ogcrm.pipeline.mapping import MappingError
 from ogcrm.plugins import Registry, default_registry
+from ogcrm.progress import Progress, Tick
 
 log = logging.getLogger(__name__)
 
 
-def _noting_sheets(chunks: Iterator[Chunk], sheets: list[str]) -> Iterator[Chunk]:
-    """Pass chunks through, noting each spreadsheet sheet they come from."""
+def _noting_sheets(
+    chunks: Iterator[Chunk], sheets: list[str], position: list[int | None]
+) -> Iterator[Chunk]:
+    """Pass chunks through, noting each spreadsheet sheet they come from and how far
+    into the file the reader is."""
     for chunk in chunks:
         if chunk.sheet and chunk.sheet not in sheets:
             sheets.append(chunk.sheet)
+        position[0] = chunk.bytes_read
         yield chunk
 
 
@@ -60,10 +65,13 @@ def process(
     *,
     data_dir: Path,
     registry: Registry | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Dataset:
     """Read, clean and stage a received dataset; returns it ``awaiting_review``, or
-    ``failed`` with the reason (file, row, column) when the file cannot be read."""
+    ``failed`` with the reason (file, row, column) when the file cannot be read.
+
+    ``progress`` is told after each chunk is staged: bytes of the file read of its
+    size, where the reader can tell (delimited files), else rows so far."""
     registry = registry or default_registry()
     dataset = _claim(db, dataset_id)
     timings: dict[str, float] = {}
@@ -91,7 +99,12 @@ def process(
                 display_name=dataset.filename,
             )
             sheets: list[str] = []
-            chunks = _noting_sheets(chunks, sheets)
+            position: list[int | None] = [None]
+            chunks = _noting_sheets(chunks, sheets, position)
+            size = path.stat().st_size
+            rows_done = 0
+            if progress is not None:
+                progress(Tick(0, size, "bytes", step="processing"))
             # the server takes in one chunk's COPY while the next chunk is cleaned
             with WriteBehind(session) as writer:
                 for cleaned in run.clean_all(chunks):
@@ -103,8 +116,14 @@ def process(
                     writer.write(
                         "cell_issue", ISSUE_COLUMNS, issue_rows(dataset_id, cleaned.issues)
                     )
+                    rows_done += len(cleaned.frame)
                     if progress is not None:
-                        progress(len(cleaned.frame))
+                        at = position[0]
+                        progress(
+                            Tick(at, size, "bytes", rows=rows_done, step="processing")
+                            if at is not None
+                            else Tick(rows_done, None, "rows", rows=rows_done, step="processing")
+                        )
                     failpoint("process.after_chunk")
             timings["process"] = round(time.perf_counter() - started, 3)
             counts = run.counts

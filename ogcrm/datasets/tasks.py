@@ -18,6 +18,7 @@ from ogcrm.errors import DomainError
 from ogcrm.jobs.registry import job, owed
 from ogcrm.jobs.runtime import JobRuntime
 from ogcrm.pipeline.errors import ReaderError
+from ogcrm.progress import Tick
 
 #: bad input: failed at once, never retried
 _BAD_INPUT = (ReaderError, DomainError)
@@ -26,12 +27,13 @@ _BAD_INPUT = (ReaderError, DomainError)
 @job(service.PROCESS_JOB, throws=_BAD_INPUT)
 def process_dataset(rt: JobRuntime, dataset_id: int) -> None:
     channel = f"dataset:{dataset_id}"
-    done = 0
 
-    def progress(rows: int) -> None:
-        nonlocal done
-        done += rows
-        rt.publish(channel, {"dataset_id": dataset_id, "stage": "processing", "rows_done": done})
+    def progress(tick: Tick) -> None:
+        if not tick.rows:
+            return  # the start: "processing" says nothing yet that the state does not
+        rt.publish(
+            channel, {"dataset_id": dataset_id, "stage": "processing", "rows_done": tick.rows}
+        )
 
     dataset = staging.process(rt.db, dataset_id, data_dir=rt.data_dir, progress=progress)
     rt.publish(

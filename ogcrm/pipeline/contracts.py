@@ -65,6 +65,9 @@ class Chunk:
     #: with too few or too many fields, padded with None or cut to the header's
     #: width): the pipeline quarantines each, its problem and text shown for review.
     problems: tuple[RowProblem, ...] = ()
+    #: How far into the file (in bytes) the reader had read once this chunk was whole,
+    #: for a progress bar with a total; None when the reader cannot tell.
+    bytes_read: int | None = None
 
     def row_number(self, i: int) -> int:
         return self.row_numbers[i] if self.row_numbers is not None else self.first_row + i

@@ -94,6 +94,7 @@ def read_file(
                     row_numbers=numbers,
                     problems=tuple(replace(p, row=p.row + offset) for p in chunk.problems),
                     sheet=member if chunk.sheet is None else f"{member}:{chunk.sheet}",
+                    bytes_read=None,  # a place in the member, not in the archive
                 )
                 if len(chunk.frame):
                     last = max(last, shifted.row_number(len(chunk.frame) - 1))

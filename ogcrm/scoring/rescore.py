@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +60,7 @@ from ogcrm.db.models import (
     ScoreSnapshot,
 )
 from ogcrm.db.types import FloatListType, utcnow
+from ogcrm.progress import Progress, Tick
 from ogcrm.rules.compiler import Unsupported, compile_rule, contribution_sql
 from ogcrm.rules.ruleset import RuleSetSpec, RuleSpec
 from ogcrm.scoring.features import catalog, materialize
@@ -179,6 +180,7 @@ def rescore(
     types: dict[str, str] | None = None,
     now: dt.datetime | None = None,
     cause: dict[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> RescoreResult:
     """Score the given organizations (all by default) with a rule set (the active one
     by default) and persist scores, priorities and snapshots with their explanations.
@@ -189,6 +191,10 @@ def rescore(
 
     ``features`` may name an already-filled table of features (benchmarks, tests);
     otherwise the scorers compute them (``types`` then defaults to theirs).
+
+    ``progress`` is told as each of the four steps begins (features, scoring,
+    snapshots, storing): each is one set-based statement or a few, whose rows cannot be
+    counted as they go.
     """
     now = now or utcnow()
     timings: dict[str, float] = {}
@@ -204,13 +210,16 @@ def rescore(
         # scores are recomputable: a crash losing the last commit costs a rescore, so
         # the commit need not wait for the WAL flush
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    step = _stepper(session, organization_ids, progress)
     t = time.perf_counter()
+    step(0, "features")
     if features is None:
         features = materialize(session, now=now, organization_ids=organization_ids)
     types = feature_types() if types is None else types
     timings["features"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    step(1, "scoring")
     scores = _scores_table()
     connection = session.connection()
     scores.drop(bind=connection, checkfirst=True)
@@ -233,6 +242,7 @@ def rescore(
     timings["scoring"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    step(2, "snapshots")
     snapshot = insert(ScoreSnapshot.__table__).from_select(
         [
             "id",
@@ -260,6 +270,7 @@ def rescore(
     if events.has_bus(session):
         _announce_changes(session, scores, cause or {"kind": "rescore"})
     t = time.perf_counter()
+    step(3, "storing")
     current = OrganizationScore.__table__
     changed = and_(
         current.c.organization_id == scores.c.organization_id,
@@ -295,7 +306,24 @@ def rescore(
         )
     timings["store"] = time.perf_counter() - t
     scores.drop(bind=connection)
+    step(4, "done")
     return RescoreResult(rule_set_id, organizations, snapshots, timings)
+
+
+def _stepper(
+    session: Session, organization_ids: Sequence[int] | None, progress: Progress | None
+) -> Callable[[int, str], None]:
+    """Tell ``progress`` (if any) that step ``done`` of four begins; the organizations
+    are counted once, for the label, only when someone is watching."""
+    if progress is None:
+        return lambda done, name: None
+    count = (
+        len(organization_ids)
+        if organization_ids is not None
+        else session.scalar(select(func.count()).select_from(Organization)) or 0
+    )
+    detail = f"{count:,} organizations"
+    return lambda done, name: progress(Tick(done, 4, "steps", step=name, detail=detail))
 
 
 #: A full rescore on PostgreSQL swaps a new scores table in when more rows moved than

@@ -28,6 +28,7 @@ from ogcrm.db.types import utcnow
 from ogcrm.errors import Conflict, InvalidInput, NotFound
 from ogcrm.failpoints import failpoint
 from ogcrm.jobs import queue
+from ogcrm.progress import Progress
 from ogcrm.rules.jsonlogic import apply, contribution
 from ogcrm.rules.ruleset import Fault, RuleSetInvalid, RuleSetSpec, validate
 from ogcrm.scoring.features import catalog, features_select, interpreter_data
@@ -130,12 +131,23 @@ def save_rule_set(session: Session, principal: Principal, spec: RuleSetSpec) -> 
 
 
 def activate(
-    session: Session, principal: Principal, rule_set_id: int, *, now: dt.datetime | None = None
+    session: Session,
+    principal: Principal,
+    rule_set_id: int,
+    *,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
 ) -> RescoreResult:
     """Make a rule set the active one (the previous one is archived) and rescore every
     organization with it, in the caller's one transaction."""
     row = _make_active(session, principal, rule_set_id, now=now)
-    result = rescore(session, rule_set_id=row.id, now=now, cause=_activation(row.id, principal))
+    result = rescore(
+        session,
+        rule_set_id=row.id,
+        now=now,
+        cause=_activation(row.id, principal),
+        progress=progress,
+    )
     audit.record(
         session,
         principal,

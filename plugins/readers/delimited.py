@@ -1,9 +1,11 @@
 """Delimited text: CSV, TSV, pipe- and brace-delimited, with or without a header.
 
 Encoding by BOM then strict UTF-8 then cp1252; delimiter sniffed from the first
-records; quoted fields may hold delimiters and line breaks. Streams with the ``csv``
-module (pandas' parser pads short rows silently, so a ragged row could not be named) in
-chunks of ``chunk_rows`` rows, every value as text.
+records; quoted fields may hold delimiters and line breaks. Chunks of ``chunk_rows``
+rows, every value as text, come from Arrow's parser (``_arrow_csv``) as long as the
+file holds nothing it cannot be trusted with; from the first such record on, the
+``csv`` module reads the rest record by record, so that a ragged row is quarantined by
+its number and a bad one refused naming it (pandas' parser pads short rows silently).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import csv
 import gc
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from itertools import islice
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
+from ogcrm_plugins.readers import _arrow_csv
 from ogcrm_plugins.readers._support import guess_encoding, looks_binary, resolve_encoding
 
 from ogcrm import hookimpl
@@ -134,6 +137,7 @@ class DelimitedReader(Reader):
         with _open_text(path, encoding) as fh:
             reader = csv.reader(_checked_lines(fh), delimiter=details["delimiter"], strict=True)
             columns: list[str]
+            raw_header: list[str] | None
             try:
                 if header:
                     try:
@@ -146,14 +150,30 @@ class DelimitedReader(Reader):
                         for i, c in enumerate(raw_header)
                     ]
                 else:
+                    raw_header = None
                     columns = list(names or details["columns"])
+                first_record = 2 if header else 1
+                done = yield from _arrow_csv.chunks(
+                    path,
+                    encoding=encoding,
+                    delimiter=details["delimiter"],
+                    header=raw_header,
+                    columns=columns,
+                    chunk_rows=chunk_rows,
+                    first_record=first_record,
+                )
+                if done is None:
+                    return
+                _skip_records(reader, done)
                 yield from _chunks(
                     display,
                     reader,
                     columns,
                     chunk_rows,
-                    first_record=2 if header else 1,
+                    first_record=first_record + done,
                     delimiter=details["delimiter"],
+                    already=done,
+                    position=fh.buffer.tell,
                 )
             except csv.Error as exc:
                 row = _record_of_error(path, encoding, details["delimiter"])
@@ -175,6 +195,8 @@ def _chunks(
     *,
     first_record: int,
     delimiter: str,
+    already: int = 0,
+    position: Callable[[], int] | None = None,
 ) -> Iterator[Chunk]:
     """Records to DataFrames of ``chunk_rows``. Rows are numbered as records (a quoted
     field with line breaks is one row), the header being row 1.
@@ -192,7 +214,7 @@ def _chunks(
     """
     width = len(columns)
     record = first_record - 1  # the last record number handed out
-    produced = 0
+    produced = already  # by the fast path, before this one took over
     ragged: list[RowProblem] = []
     while True:
         with _gc_paused():
@@ -214,8 +236,14 @@ def _chunks(
             frame = pd.DataFrame(dict(columnwise), copy=False)
             produced += len(rows)
             del rows  # freed by reference count before the collector is back on
-        yield Chunk(frame, first, row_numbers=numbers, problems=problems)
-    if produced == 0:
+        yield Chunk(
+            frame,
+            first,
+            row_numbers=numbers,
+            problems=problems,
+            bytes_read=position() if position else None,
+        )
+    if produced == 0:  # so there was no fast path's part either
         raise ReaderError(
             display,
             "the file has a header but no data rows"
@@ -292,6 +320,14 @@ def _check_widths(
         kept.append(fields)
         numbers.append(record)
     return kept, tuple(numbers), tuple(problems)
+
+
+def _skip_records(reader: Any, records: int) -> None:
+    """Move the csv reader past the records the fast path handed out (blank lines are
+    no records there either)."""
+    while records > 0:
+        if next(reader):
+            records -= 1
 
 
 class _BadLine(Exception):

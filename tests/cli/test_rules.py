@@ -102,9 +102,9 @@ def test_preview_then_activate_then_rescore(cli, tmp_path):
     assert [(r["name"], r["score"]) for r in preview["top"]] == [("Alpha Oil", 16.0)]
     activated = cli("rules", "activate", str(path), "--json")
     assert activated.exit_code == 0, activated.output
-    out = json.loads(activated.output)
+    out = json.loads(activated.stdout)  # progress goes to stderr
     assert (out["version"], out["organizations"], out["snapshots"]) == (1, 2, 2)
-    again = json.loads(cli("rescore", "--json").output)
+    again = json.loads(cli("rescore", "--json").stdout)
     assert (again["organizations"], again["snapshots"]) == (2, 0)
 
 

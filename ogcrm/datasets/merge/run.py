@@ -30,6 +30,7 @@ from ogcrm.db.models import (
 )
 from ogcrm.failpoints import failpoint
 from ogcrm.plugins import Registry, default_registry
+from ogcrm.progress import Progress, Tick
 
 
 def approve_and_merge(
@@ -39,9 +40,13 @@ def approve_and_merge(
     *,
     follow_ups: tuple[FollowUpRule, ...] = DEFAULT_FOLLOW_UPS,
     registry: Registry | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Merge an ``awaiting_review`` dataset in the caller's one transaction, then record
     what it meant for each account (timeline events, follow-up tasks).
+
+    ``progress`` is told after each batch: staged rows gone through, of all the
+    dataset's.
 
     A dataset a person approved before (:func:`ogcrm.datasets.lifecycle.approve`, then
     the merge job) keeps that person as its approver; one nobody approved yet is
@@ -57,11 +62,18 @@ def approve_and_merge(
         merger = Merger(
             session, dataset, source, writer, side, source_state=spec.state if spec else None
         )
-        for rows in _mergeable_pages(side or session, dataset_id):
-            merger.merge_batch(rows)
-            session.flush()
-            merger.write_changes()
-            failpoint("merge.after_batch")
+        walked = 0
+        if progress is not None:
+            progress(Tick(0, dataset.rows_read, "rows", step="merging"))
+        for rows, page_size in _mergeable_pages(side or session, dataset_id):
+            walked += page_size
+            if rows:
+                merger.merge_batch(rows)
+                session.flush()
+                merger.write_changes()
+                failpoint("merge.after_batch")
+            if progress is not None:
+                progress(Tick(walked, dataset.rows_read, "rows", rows=walked, step="merging"))
     counts = merger.counts.as_dict()
     counts["events"] = record_merge_events(session, dataset_id, rules=follow_ups)
     # the new prospects go to whoever the organization routing rules name (if any)
@@ -93,8 +105,9 @@ def _side_connection(session: Session) -> Iterator[Connection | None]:
 
 def _mergeable_pages(
     reader: Session | Connection, dataset_id: int
-) -> Iterator[dict[int, dict[str, Any]]]:
-    """A dataset's mergeable staged rows, a batch at a time: row number -> values."""
+) -> Iterator[tuple[dict[int, dict[str, Any]], int]]:
+    """A dataset's mergeable staged rows, a batch at a time: row number -> values, and
+    how many staged rows (of any outcome) the batch went through."""
     last = 0
     while True:
         # walks the (dataset_id, row_number) key in order; filtering on outcome in SQL
@@ -109,10 +122,9 @@ def _mergeable_pages(
             return
         last = page[-1].row_number
         mergeable_rows = [r for r in page if r.outcome in MERGEABLE]
-        if mergeable_rows:
-            # one parse of the page's JSON, not one per row
-            cleaned = json.loads("[" + ",".join(r[2] for r in mergeable_rows) + "]")
-            yield dict(zip((r.row_number for r in mergeable_rows), cleaned, strict=True))
+        # one parse of the page's JSON, not one per row
+        cleaned = json.loads("[" + ",".join(r[2] for r in mergeable_rows) + "]")
+        yield dict(zip((r.row_number for r in mergeable_rows), cleaned, strict=True)), len(page)
 
 
 def touched_organizations(session: Session, dataset_id: int) -> list[int]:
