@@ -8,7 +8,12 @@ hand-written pandas read / clean / COPY of the same file, each in a fresh proces
   result into a plain table (no history, no issues, no review).
 
     python bench/import_permits.py [--rows 1000000] [--merge-rows N] [--repeat 3]
-        [--pg postgresql://postgres@127.0.0.1:5432/test]
+        [--messy] [--pg postgresql://postgres@127.0.0.1:5432/test]
+
+``--messy`` uses a file where most rows need a correction (``generate_messy``: dates in
+five forms, counties as names in three cases or codes, API numbers in five shapes with
+15% invalid, 1% duplicates) and the hand-written script for it (``pandas_clean_messy``:
+``format="mixed"`` dates, API digits, county codes, duplicates dropped).
 
 By default the merge is of the whole generated file, after its first staging;
 ``--merge-rows`` merges a separate, smaller file instead (quicker, for a first look).
@@ -28,7 +33,7 @@ import time
 import uuid
 from pathlib import Path
 
-from permits_file import generate
+from permits_file import generate, generate_messy
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -77,12 +82,12 @@ print(json.dumps(result))
 PANDAS = r"""
 import io, json, resource, sys, time
 import numpy as np, pandas as pd, psycopg
-path, url = sys.argv[1], sys.argv[2]
+path, url, messy = sys.argv[1], sys.argv[2], sys.argv[3] == "messy"
 sys.path.insert(0, sys.argv[-1])
-from permits_file import pandas_clean
+from permits_file import pandas_clean, pandas_clean_messy
 start = time.perf_counter()
 df = pd.read_csv(path, dtype=str, keep_default_na=False)
-df = pandas_clean(df)
+df = pandas_clean_messy(df) if messy else pandas_clean(df)
 buffer = io.StringIO()
 df.to_csv(buffer, index=False, header=False)
 buffer.seek(0)
@@ -110,6 +115,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--merge-rows", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--messy", action="store_true", help="most rows need a correction")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     admin = create_engine(
@@ -137,9 +143,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             big, small = Path(tmp) / "permits.csv", Path(tmp) / "permits-small.csv"
             t = time.perf_counter()
-            generate(big, args.rows, dirty=True)
+            make = generate_messy if args.messy else lambda p, n: generate(p, n, dirty=True)
+            make(big, args.rows)
             if args.merge_rows:
-                generate(small, args.merge_rows, dirty=True)
+                make(small, args.merge_rows)
             print(
                 f"generated {args.rows:,} permit rows ({big.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s"
             )
@@ -152,7 +159,7 @@ def main() -> None:
                 data_dir = Path(tmp) / f"run{turn}"
                 data_dir.mkdir()
                 ogcrm_runs.append(fresh(OGCRM, str(big), str(data_dir), mode))
-                pandas_runs.append(fresh(PANDAS, str(big)))
+                pandas_runs.append(fresh(PANDAS, str(big), "messy" if args.messy else "dirty"))
             if not args.merge_rows:
                 merged = ogcrm_runs[0]
     finally:

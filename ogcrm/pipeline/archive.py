@@ -17,9 +17,22 @@ from ogcrm.pipeline.errors import ReaderError
 SIDECARS = {".cpg", ".prj", ".shx", ".shp", ".sbn", ".sbx", ".xml"}
 
 
-def is_plain_zip(head: bytes) -> bool:
-    """A zip that is not an Office document (XLSX is a zip too)."""
-    return head.startswith(b"PK\x03\x04") and b"[Content_Types].xml" not in head[:4096]
+def is_plain_zip(head: bytes, path: Path) -> bool:
+    """A zip that is not an Office document (XLSX is a zip too).
+
+    Decided by the members the central directory names, not by where
+    ``[Content_Types].xml`` sits: Excel writes it first, openpyxl (and so pandas'
+    ``to_excel``) last, past any fixed-size head once the workbook is a few kB.
+    """
+    if not head.startswith(b"PK\x03\x04"):
+        return False
+    if b"[Content_Types].xml" in head[:4096]:
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "[Content_Types].xml" not in zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return True  # the archive reader refuses it, saying why
 
 
 def extract_members(

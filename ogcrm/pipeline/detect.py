@@ -27,7 +27,7 @@ def sniff_file(path: Path, registry: Registry, *, display_name: str | None = Non
         head = fh.read(SNIFF_BYTES)
     if not head:
         raise UnknownFormat(display, "the file is empty")
-    if is_plain_zip(head):
+    if is_plain_zip(head, path):
         return Sniff(reader="archive", format="zip", confidence=1.0, details={})
     verdicts: list[Sniff] = []
     for reader in registry.readers.values():

@@ -55,7 +55,6 @@ def resolve_encoding(path: Path, provisional: str, *, display_name: str) -> str:
         return provisional
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     offset = 0
-    rows = 1
     saw_multibyte = False
     with path.open("rb") as fh:
         while block := fh.read(_BLOCK):
@@ -65,23 +64,34 @@ def resolve_encoding(path: Path, provisional: str, *, display_name: str) -> str:
                 bad = offset + exc.start
                 if not saw_multibyte and block[: exc.start].isascii():
                     return _single_byte(path)
-                row = rows + block[: exc.start].count(b"\n")
                 raise ReaderError(
                     display_name,
                     f"invalid UTF-8 byte 0x{block[exc.start]:02x} at byte offset {bad}; "
                     "the file is UTF-8 up to there (re-save it as UTF-8, or set the encoding)",
-                    row=row,
+                    row=_line_at(path, bad),
                 ) from None
             saw_multibyte = saw_multibyte or not block.isascii()  # C speed, not a byte loop
-            rows += block.count(b"\n")
             offset += len(block)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             raise ReaderError(
-                display_name, "file ends inside a UTF-8 character (truncated?)", row=rows
+                display_name,
+                "file ends inside a UTF-8 character (truncated?)",
+                row=_line_at(path, offset),
             ) from None
     return "utf-8"
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The 1-based line holding byte ``offset``: counted only for a file being refused,
+    so a good file's pass does not pay for it."""
+    line = 1
+    with path.open("rb") as fh:
+        while offset > 0 and (block := fh.read(min(_BLOCK, offset))):
+            line += block.count(b"\n")
+            offset -= len(block)
+    return line
 
 
 def _single_byte(path: Path) -> str:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 import pandas as pd
 from ogcrm_plugins.readers import _arrow_csv
@@ -128,6 +128,7 @@ class DelimitedReader(Reader):
         encoding = resolve_encoding(
             path, options.get("encoding") or details["encoding"], display_name=display
         )
+        limits = _ragged_limits(display, options)
         header = bool(options.get("header", details["header"]))
         names = options.get("columns") or (None if header else details["columns"])
         if names is not None and len(names) > MAX_COLUMNS:
@@ -174,6 +175,7 @@ class DelimitedReader(Reader):
                     delimiter=details["delimiter"],
                     already=done,
                     position=fh.buffer.tell,
+                    limits=limits,
                 )
             except csv.Error as exc:
                 row = _record_of_error(path, encoding, details["delimiter"])
@@ -197,6 +199,7 @@ def _chunks(
     delimiter: str,
     already: int = 0,
     position: Callable[[], int] | None = None,
+    limits: RaggedLimits | None = None,
 ) -> Iterator[Chunk]:
     """Records to DataFrames of ``chunk_rows``. Rows are numbered as records (a quoted
     field with line breaks is one row), the header being row 1.
@@ -206,12 +209,14 @@ def _chunks(
     longer costs the analyst the rest of the file. Where they are not rare (more than
     :data:`MAX_RAGGED_ROWS`, or more than :data:`MAX_RAGGED_SHARE` of the rows and more
     than :data:`FEW_RAGGED_ROWS`) the delimiter or the header is more likely wrong than
-    the rows, and the file is refused naming the first ones.
+    the rows, and the file is refused naming the first ones. A source may set other
+    limits (``max_ragged_rows``, ``max_ragged_share`` in its reader options).
 
     The hot loop is C: ``islice`` pulls a chunk of records out of the csv reader, widths
     are checked with one ``set(map(len, ...))``, and the frame is built column-wise. Only
     a chunk that holds a blank line or a wrong width is looked at record by record.
     """
+    most, share = limits or RaggedLimits()
     width = len(columns)
     record = first_record - 1  # the last record number handed out
     produced = already  # by the fast path, before this one took over
@@ -226,8 +231,8 @@ def _chunks(
             if set(map(len, rows)) != {width}:
                 rows, numbers, problems = _check_widths(rows, columns, record, delimiter)
                 ragged.extend(problems)
-                if len(ragged) > MAX_RAGGED_ROWS:
-                    raise _too_ragged(display, ragged, produced + len(rows))
+                if len(ragged) > most:
+                    raise _too_ragged(display, ragged, produced + len(rows), most)
                 if not rows:
                     continue
             first = numbers[0] if numbers else record + 1
@@ -251,8 +256,8 @@ def _chunks(
             else "the file has no data",
             row=1 if first_record == 2 else None,
         )
-    if len(ragged) > FEW_RAGGED_ROWS and len(ragged) > MAX_RAGGED_SHARE * produced:
-        raise _too_ragged(display, ragged, produced)
+    if len(ragged) > FEW_RAGGED_ROWS and len(ragged) > share * produced:
+        raise _too_ragged(display, ragged, produced, most)
 
 
 #: Ragged rows quarantined at most, in a file of any size.
@@ -262,11 +267,31 @@ MAX_RAGGED_SHARE = 0.01
 FEW_RAGGED_ROWS = 10
 
 
-def _too_ragged(display: str, ragged: list[RowProblem], rows: int) -> ReaderError:
+class RaggedLimits(NamedTuple):
+    """How many ragged rows a file may have and still import, the rest quarantined."""
+
+    rows: int = MAX_RAGGED_ROWS
+    share: float = MAX_RAGGED_SHARE
+
+
+def _ragged_limits(display: str, options: Mapping[str, Any]) -> RaggedLimits:
+    """The source's limits, refused with the option named when they make no sense."""
+    rows = options.get("max_ragged_rows", MAX_RAGGED_ROWS)
+    share = options.get("max_ragged_share", MAX_RAGGED_SHARE)
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+        raise ReaderError(display, f"reader option max_ragged_rows must be a count, not {rows!r}")
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+        raise ReaderError(
+            display, f"reader option max_ragged_share must be between 0 and 1, not {share!r}"
+        )
+    return RaggedLimits(rows, float(share))
+
+
+def _too_ragged(display: str, ragged: list[RowProblem], rows: int, most: int) -> ReaderError:
     first = ", ".join(str(p.row) for p in ragged[:5])
     return ReaderError(
         display,
-        f"{len(ragged):,}{'+' if len(ragged) > MAX_RAGGED_ROWS else ''} of {rows:,} rows have "
+        f"{len(ragged):,}{'+' if len(ragged) > most else ''} of {rows:,} rows have "
         f"the wrong number of fields (rows {first}, ...; the first: {ragged[0].message}): "
         "is the delimiter or the header right?",
         row=ragged[0].row,

@@ -71,6 +71,30 @@ class TestDelimited:
         assert "20 of 40 rows have the wrong number of fields (rows 3, 5, 7, 9, 11" in str(err)
         assert "is the delimiter or the header right?" in str(err)
 
+    def test_a_source_sets_how_many_ragged_rows_it_takes(self, tmp_path):
+        rows = "".join(f"{i},x\n" if i % 3 == 0 else f"{i},x,y\n" for i in range(40))
+        path = _write(tmp_path, "third.csv", "a,b,c\n" + rows)
+        assert "14 of 40 rows have the wrong number" in str(_error(path))  # the default
+        assert _read_all(path, max_ragged_share=0.5) == 40  # this source's files are like that
+        chunks = list(read_file(path, default_registry(), options={"max_ragged_share": 0.5}))
+        assert len([p for c in chunks for p in c.problems]) == 14
+        strict = _error(_write(tmp_path, "one.csv", "a,b\n1,2\n3\n"), max_ragged_rows=0)
+        assert "1+ of 2 rows have the wrong number of fields (rows 3" in str(strict)
+
+    @pytest.mark.parametrize(
+        ("option", "value", "message"),
+        [
+            ("max_ragged_rows", -1, "max_ragged_rows must be a count, not -1"),
+            ("max_ragged_rows", "many", "max_ragged_rows must be a count, not 'many'"),
+            ("max_ragged_share", 2, "max_ragged_share must be between 0 and 1, not 2"),
+        ],
+    )
+    def test_a_bad_ragged_limit_is_refused_naming_the_option(
+        self, tmp_path, option, value, message
+    ):
+        err = _error(_write(tmp_path, "f.csv", "a,b\n1,2\n"), **{option: value})
+        assert str(err) == f"f.csv: reader option {message}"
+
     def test_duplicate_header(self, tmp_path):
         err = _error(_write(tmp_path, "dup.csv", "api,name,api\n1,x,2\n"))
         assert (err.row, err.column) == (1, 3)
