@@ -9,17 +9,13 @@ Example:
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pluggy
 
-# Arrow's memory (the CSV reader's batches, pandas' strings) comes from the C library's
-# allocator unless the operator says otherwise: Arrow's default, mimalloc, reserves
-# arenas of a gigabyte of address space on first use, which a process under
-# ``ulimit -v`` (RLIMIT_AS) cannot have, for no speed measured on the readers or the
-# cleaners. Read by Arrow at its first allocation, so this must run before that.
-os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+from ogcrm import _memory
+
+_memory.configure()  # before anything allocates through Arrow: see the module
 
 __version__ = "0.1.0"
 

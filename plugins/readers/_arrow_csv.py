@@ -101,6 +101,7 @@ def chunks(
             batches = pacsv.open_csv(
                 stream,
                 read_options=pacsv.ReadOptions(
+                    use_threads=False,
                     block_size=BLOCK_BYTES,
                     column_names=None if header is not None else names,
                     encoding=arrow_encoding,
