@@ -66,12 +66,7 @@ def pandas_clean(df):
     iso = pd.to_datetime(df["issued_date"], format="%Y%m%d", errors="coerce")
     iso = iso.fillna(pd.to_datetime(df["issued_date"], format="%m/%d/%Y", errors="coerce"))
     df["issued_date"] = iso.dt.strftime("%Y-%m-%d")
-    df["total_depth"] = pd.to_numeric(df["total_depth"].str.replace(",", ""), errors="coerce")
-    lat = pd.to_numeric(df["latitude"], errors="coerce")
-    lon = pd.to_numeric(df["longitude"], errors="coerce")
-    swap = lat < 0
-    df["latitude"], df["longitude"] = np.where(swap, lon, lat), np.where(swap, lat, lon)
-    return df.drop_duplicates()
+    return _depths_coordinates_duplicates(df)
 
 
 #: Texas counties with their Census FIPS code (the code's last three digits are the
@@ -186,6 +181,15 @@ def pandas_clean_messy(df):
     df["issued_date"] = pd.to_datetime(
         df["issued_date"], format="mixed", errors="coerce"
     ).dt.strftime("%Y-%m-%d")
+    return _depths_coordinates_duplicates(df)
+
+
+def _depths_coordinates_duplicates(df):
+    """The end both hand-written scripts share: depths as numbers, swapped pairs put
+    back, exact duplicates dropped."""
+    import numpy as np
+    import pandas as pd
+
     df["total_depth"] = pd.to_numeric(df["total_depth"].str.replace(",", ""), errors="coerce")
     lat = pd.to_numeric(df["latitude"], errors="coerce")
     lon = pd.to_numeric(df["longitude"], errors="coerce")

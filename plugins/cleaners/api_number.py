@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from ogcrm_plugins.cleaners._reference import USPS_TO_API_STATE, VALID_API_STATES
 
 from ogcrm import hookimpl
@@ -58,6 +60,74 @@ def _known_whole_with(state: str) -> Callable[[str], bool]:
         return _known_whole(plain) and not (len(plain) == 10 and plain[:2] != state)
 
     return known
+
+
+def _common_python(
+    raw: pd.Series, state: str | None, state_implied: bool
+) -> tuple[np.ndarray, list[str], list[str | None]]:
+    """Which values are whole numbers of a known state and county (see
+    :func:`_known_whole`), with their API-10 and API-14, value by value."""
+    plain = list(map(_undashed, raw.tolist()))
+    known = _known_whole if not state or state_implied else _known_whole_with(state)
+    common = np.fromiter(map(known, plain), dtype=bool, count=len(plain))
+    whole = [plain[i] for i in np.flatnonzero(common)]
+    api14 = [w if len(w) == 14 else w + "00" if len(w) == 12 else None for w in whole]
+    return common, [w[:10] for w in whole], api14
+
+
+_VALID_STATES = pa.array(sorted(VALID_API_STATES))
+
+
+def _common_arrow(
+    raw: pd.Series, state: str | None, state_implied: bool
+) -> tuple[np.ndarray, list[str], list[str | None]] | None:
+    """The same in Arrow's kernels, for a column of text (None for anything else).
+
+    RE2's ``\\s`` is ASCII white space where Python's is Unicode's: a value holding other
+    blanks is not taken here, and :func:`read_api` reads it to the same result."""
+    try:
+        text = pa.array(raw, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if pa.types.is_null(text.type):
+        text = text.cast(pa.large_string())
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        return None
+    plain = pc.replace_substring_regex(text, r"[-\s]", "")
+    width = pc.utf8_length(plain)
+    prefix = pc.utf8_slice_codeunits(plain, 0, 2)
+    known = pc.and_(
+        pc.and_(
+            pc.match_substring_regex(plain, r"^[0-9]+$"), pc.is_in(width, pa.array([10, 12, 14]))
+        ),
+        pc.and_(
+            pc.is_in(prefix, _VALID_STATES.cast(prefix.type)),
+            pc.not_equal(pc.utf8_slice_codeunits(plain, 2, 5), "000"),
+        ),
+    )
+    if state and not state_implied:  # ten digits not of the source's state: county first
+        known = pc.and_(known, pc.invert(pc.and_(pc.equal(width, 10), pc.not_equal(prefix, state))))
+    common = pc.fill_null(known, False)
+    whole = pc.filter(plain, common)
+    wide = pc.filter(width, common)
+    api14 = pc.if_else(
+        pc.equal(wide, 14),
+        whole,
+        pc.if_else(
+            pc.equal(wide, 12),
+            pc.binary_join_element_wise(
+                whole, pa.scalar("00", whole.type), pa.scalar("", whole.type)
+            ),
+            pa.scalar(None, whole.type),
+        ),
+    )
+    return (
+        common.to_numpy(zero_copy_only=False),
+        pc.utf8_slice_codeunits(whole, 0, 10).to_pylist(),
+        api14.to_pylist(),
+    )
 
 
 _PART_WIDTHS = {"api_state": 2, "api_county": 3, "api_well": 5, "api_sidetrack": 2}
@@ -147,30 +217,17 @@ class ApiNumberCleaner(Cleaner):
         state_implied: bool = False,
     ) -> tuple[pd.Series, pd.Series]:
         # Most values are already whole numbers (dashed or not) of a known state and
-        # county: read those in one pass, and only the rest one distinct value at a time.
-        # (A pandas string method per test cost ten passes over the column.)
-        plain = list(map(_undashed, raw.tolist()))
-        known = _known_whole if not state or state_implied else _known_whole_with(state)
-        common = np.fromiter(map(known, plain), dtype=bool, count=len(plain))
+        # county: read those in one pass (Arrow's kernels for a column of text, else
+        # Python), and only the rest one distinct value at a time.
+        found = _common_arrow(raw, state, state_implied)
+        common, whole10, whole14 = found or _common_python(raw, state, state_implied)
         rest = raw[~common]
         api10, api14, severity, message = map_distinct_columns(
             rest, lambda v: read_api(str(v), state, state_implied=state_implied), 4
         )
-        at = np.flatnonzero(common)
-        whole = [plain[i] for i in at]
-        api10 = pd.concat(
-            [pd.Series([w[:10] for w in whole], index=raw.index[at], dtype=object), api10]
-        ).reindex(raw.index)
-        api14 = pd.concat(
-            [
-                pd.Series(
-                    [w if len(w) == 14 else w + "00" if len(w) == 12 else None for w in whole],
-                    index=raw.index[at],
-                    dtype=object,
-                ),
-                api14,
-            ]
-        ).reindex(raw.index)
+        at = raw.index[np.flatnonzero(common)]
+        api10 = pd.concat([pd.Series(whole10, index=at, dtype=object), api10]).reindex(raw.index)
+        api14 = pd.concat([pd.Series(whole14, index=at, dtype=object), api14]).reindex(raw.index)
         severity = severity.reindex(raw.index)
         message = message.reindex(raw.index)
         for level in ("fixed", "error"):
