@@ -241,7 +241,7 @@ def _calamine_rows(
     path: Path, display: str, wanted: Any
 ) -> tuple[str, Iterator[tuple[int, list[Any]]]] | None:
     """The sheet's rows, numbered as the workbook numbers them, read by calamine (Rust:
-    14 times openpyxl's read-only mode on a 100,000-row sheet); None when calamine
+    6.5 times the openpyxl path on a 100,000-row sheet, bench/read_xlsx.py); None when calamine
     cannot read the workbook, for openpyxl to say why."""
     from python_calamine import CalamineError, CalamineWorkbook
 
