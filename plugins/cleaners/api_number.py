@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from ogcrm_plugins.cleaners._arrow import as_arrow_text
 from ogcrm_plugins.cleaners._reference import USPS_TO_API_STATE, VALID_API_STATES
 
 from ogcrm import hookimpl
@@ -85,15 +86,8 @@ def _common_arrow(
 
     RE2's ``\\s`` is ASCII white space where Python's is Unicode's: a value holding other
     blanks is not taken here, and :func:`read_api` reads it to the same result."""
-    try:
-        text = pa.array(raw, from_pandas=True)
-    except (pa.ArrowException, TypeError, ValueError):
-        return None
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
-    if pa.types.is_null(text.type):
-        text = text.cast(pa.large_string())
-    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+    text = as_arrow_text(raw)
+    if text is None:
         return None
     plain = pc.replace_substring_regex(text, r"[-\s]", "")
     width = pc.utf8_length(plain)

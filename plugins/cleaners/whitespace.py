@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from ogcrm_plugins.cleaners._arrow import as_arrow_text
 
 from ogcrm import hookimpl
 from ogcrm.pipeline.contracts import CleanContext, Cleaner, IssueLog
@@ -81,7 +82,7 @@ class WhitespaceCleaner(Cleaner):
             if pd.api.types.is_numeric_dtype(values):
                 continue
             kind = context.kinds.get(column, "text")
-            text = _as_arrow_text(values)
+            text = as_arrow_text(values)
             found = _clean_arrow(text, kind) if text is not None else _clean_python(values, kind)
             cleaned, token, runs = found
             if len(runs):
@@ -121,22 +122,6 @@ _TOKEN_ARRAYS = {
 
 def _token_kind(kind: str) -> str:
     return "date" if kind in ("date", "month") else "code" if kind == "code" else "other"
-
-
-def _as_arrow_text(values: pd.Series) -> pa.Array | None:
-    """The column as one Arrow text array (zero-copy from pandas' Arrow strings), or None
-    when it holds anything but text and missing values."""
-    try:
-        array = pa.array(values, from_pandas=True)
-    except (pa.ArrowException, TypeError, ValueError):
-        return None
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if pa.types.is_null(array.type):
-        return array.cast(pa.large_string())
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        return array
-    return None
 
 
 def _clean_arrow(text: pa.Array, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

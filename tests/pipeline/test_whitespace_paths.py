@@ -8,12 +8,8 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ogcrm_plugins.cleaners.whitespace import (
-    WhitespaceCleaner,
-    _as_arrow_text,
-    _clean_arrow,
-    _clean_python,
-)
+from ogcrm_plugins.cleaners._arrow import as_arrow_text as _as_arrow_text
+from ogcrm_plugins.cleaners.whitespace import WhitespaceCleaner, _clean_arrow, _clean_python
 
 from ogcrm.pipeline.contracts import CleanContext
 
