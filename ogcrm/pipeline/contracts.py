@@ -435,6 +435,19 @@ class Scorer(ABC):
     def query(self, context: FeatureContext) -> Any:
         """The SELECT computing them (``organization_id`` + one column per feature)."""
 
+    def counted_rows(self, feature: str, context: FeatureContext) -> Any | None:
+        """For a feature that counts something, a SELECT of one column
+        ``organization_id`` whose rows are what it counts; None (the default) otherwise.
+
+        The promise is only this: the feature is 0 for an organization with no such
+        row, and a whole number of at least 1 for one with any. A filter that asks no
+        more than that (``permits_90d >= 1``, ``overdue_tasks == 0``) is then compiled
+        to ``EXISTS`` over these rows, which stops at the first one, instead of
+        counting every organization's rows: half the time of the count on a million
+        organizations. Optional, like ``context.wanted``.
+        """
+        return None
+
 
 @dataclass(frozen=True)
 class OutboundMessage:

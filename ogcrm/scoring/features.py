@@ -79,6 +79,20 @@ def scorer_columns(
     return subqueries, columns
 
 
+def counted_rows(
+    feature: str, dialect: str, *, now: dt.datetime, registry: Registry | None = None
+) -> Select[Any] | None:
+    """The rows ``feature`` counts, one ``organization_id`` each, if its scorer says
+    (``Scorer.counted_rows``): what a test of the count against zero reads instead."""
+    registry = registry or default_registry()
+    entry = catalog(registry).get(feature)
+    if entry is None:
+        return None
+    context = FeatureContext(tables=Base.metadata.tables, now=now, dialect=dialect)
+    rows: Select[Any] | None = registry.scorers[entry[1]]().counted_rows(feature, context)
+    return rows
+
+
 def features_select(
     dialect: str,
     *,

@@ -42,13 +42,13 @@ class ActivityScorer(Scorer):
         )
         open_opps = (
             select(opp.c.organization_id, func.count().label("n"))
-            .where(opp.c.stage.not_in(["won", "lost"]))
+            .where(_open(opp))
             .group_by(opp.c.organization_id)
             .subquery()
         )
         overdue = (
             select(task.c.organization_id, func.count().label("n"))
-            .where(task.c.status == "open", task.c.due_at < context.now)
+            .where(*_overdue(task, context))
             .group_by(task.c.organization_id)
             .subquery()
         )
@@ -72,6 +72,23 @@ class ActivityScorer(Scorer):
             .outerjoin(overdue, overdue.c.organization_id == org.c.id)
             .outerjoin(tags, and_(tags.c.organization_id == org.c.id))
         )
+
+    def counted_rows(self, feature: str, context: FeatureContext) -> Any | None:
+        t = context.tables
+        opp, task = t["opportunity"], t["task"]
+        if feature == "open_opportunities":
+            return select(opp.c.organization_id).where(_open(opp))
+        if feature == "overdue_tasks":
+            return select(task.c.organization_id).where(*_overdue(task, context))
+        return None
+
+
+def _open(opp: Any) -> Any:
+    return opp.c.stage.not_in(["won", "lost"])
+
+
+def _overdue(task: Any, context: FeatureContext) -> tuple[Any, ...]:
+    return task.c.status == "open", task.c.due_at < context.now
 
 
 @hookimpl

@@ -49,6 +49,16 @@ class PermitScorer(Scorer):
             .group_by(permit.c.operator_id)
         )
 
+    def counted_rows(self, feature: str, context: FeatureContext) -> Any | None:
+        days = {f"permits_{d}d": d for d in WINDOWS}.get(feature)
+        if days is None:
+            return None
+        permit = context.tables["permit"]
+        return select(permit.c.operator_id.label("organization_id")).where(
+            permit.c.operator_id.is_not(None),
+            permit.c.issued_on >= context.now.date() - dt.timedelta(days=days),
+        )
+
 
 @hookimpl
 def ogcrm_register_scorers() -> list[type[Scorer]]:

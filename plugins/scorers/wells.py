@@ -28,8 +28,8 @@ class WellScorer(Scorer):
 
     def query(self, context: FeatureContext) -> Any:
         well = context.tables["well"]
-        since = context.now.date() - dt.timedelta(days=365)
-        inactive = func.upper(func.coalesce(well.c.status, "")).in_(INACTIVE)
+        since = _since(context)
+        inactive = _inactive(well)
         return (
             select(
                 well.c.operator_id.label("organization_id"),
@@ -42,6 +42,28 @@ class WellScorer(Scorer):
             .where(well.c.operator_id.is_not(None))
             .group_by(well.c.operator_id)
         )
+
+    def counted_rows(self, feature: str, context: FeatureContext) -> Any | None:
+        well = context.tables["well"]
+        counted = {
+            "active_wells": ~_inactive(well),
+            "new_wells_12m": well.c.spud_date >= _since(context),
+            # a distinct count is at least 1 exactly when one value is not null
+            "counties": func.coalesce(well.c.county_fips, well.c.county).is_not(None),
+        }.get(feature)
+        if counted is None:
+            return None
+        return select(well.c.operator_id.label("organization_id")).where(
+            well.c.operator_id.is_not(None), counted
+        )
+
+
+def _since(context: FeatureContext) -> dt.date:
+    return context.now.date() - dt.timedelta(days=365)
+
+
+def _inactive(well: Any) -> Any:
+    return func.upper(func.coalesce(well.c.status, "")).in_(INACTIVE)
 
 
 @hookimpl
