@@ -112,19 +112,26 @@ class Context:
 
     async def finish(self) -> None:
         """Write the request's read audit events (one per entity, naming the records),
-        then give the connection back. Called before the response leaves, so data is
-        never sent unaudited."""
+        then give the connection back, in one trip to a worker thread. Called before
+        the response leaves, so data is never sent unaudited."""
         reads = {entity: sorted(ids) for entity, ids in self._reads.items() if ids}
         self._reads.clear()
-        if reads:
-            principal = self.principal
+        if not reads:
+            await self.close()
+            return
+        principal = self.principal
 
-            def record(session: Session) -> None:
+        def record_and_close() -> None:
+            session = self._session or self.db.request_session()
+            try:
                 for entity, ids in reads.items():
                     audit.record_reads(session, principal, entity, ids)
+            finally:
+                self._session = None
+                session.close()
 
-            await self.read(record)
-        await self.close()
+        async with self._lock:
+            await anyio.to_thread.run_sync(record_and_close)
 
     async def close(self) -> None:
         if self._session is not None:
