@@ -48,11 +48,16 @@ from ogcrm.db.models import (
 )
 from ogcrm.db.session import Database
 from ogcrm.demo.samples import CANDIDATE_NAME, OPERATORS, SampleFile, write_samples
+from ogcrm.errors import DomainError
 from ogcrm.jobs.broker import InProcessWorker
 from ogcrm.jobs.runtime import JobRuntime
 from ogcrm.rules.ruleset import parse
 from ogcrm.sales import campaigns, opportunities, orders, service_requests, tasks
 from ogcrm.scoring.rule_sets import activate, save_rule_set, stored_score
+
+#: How long one sample file may take through the in-process worker (each takes about
+#: a second on a small machine).
+WAIT_SECONDS = 300.0
 
 DEMO_USERS = (
     ("admin@demo.ogcrm.test", "Dana Admin", "admin"),
@@ -204,14 +209,30 @@ def _routing(db: Database, people: dict[str, Principal]) -> None:
         routing.save_rules(session, people["admin"], rules)
 
 
-def _wait(db: Database, dataset_id: int, states: set[DatasetState], timeout: float) -> Dataset:
+class DemoStopped(DomainError):
+    """A sample file did not go through the pipeline: the demo stops and says why,
+    rather than going on to rank accounts that were never imported."""
+
+
+def _wait(
+    db: Database, dataset_id: int, states: set[DatasetState], timeout: float, name: str
+) -> Dataset:
+    """The dataset once it reaches one of ``states``; ``DemoStopped`` when it failed or
+    is still on its way after ``timeout`` seconds (the worker stopped or is stuck)."""
     deadline = time.monotonic() + timeout
     while True:
         with db.read() as session:
             dataset = lifecycle.get(session, dataset_id)
             session.expunge(dataset)
-        if dataset.state in states or time.monotonic() > deadline:
+        if dataset.state == DatasetState.FAILED:
+            raise DemoStopped(f"the demo's {name} failed to import: {dataset.error}")
+        if dataset.state in states:
             return dataset
+        if time.monotonic() > deadline:
+            raise DemoStopped(
+                f"the demo's {name} is still {dataset.state.value} after {timeout:.0f} s: "
+                "the in-process worker did not finish it"
+            )
         time.sleep(0.1)
 
 
@@ -238,9 +259,9 @@ def _import(
             data_dir=settings.data_dir,
         )
     size = sample.path.stat().st_size
-    resting = {DatasetState.AWAITING_REVIEW, DatasetState.FAILED, DatasetState.MERGED}
+    resting = {DatasetState.AWAITING_REVIEW, DatasetState.MERGED}
     with reporter.bar(f"importing {sample.path.name}", size) as advance:
-        dataset = _wait(db, received.dataset_id, resting, timeout=300)
+        dataset = _wait(db, received.dataset_id, resting, WAIT_SECONDS, sample.path.name)
         advance(size)
     decision = None
     if dataset.state == DatasetState.AWAITING_REVIEW:
@@ -248,7 +269,7 @@ def _import(
         with db.unit_of_work() as session:
             service.approve(session, analyst, dataset.id)
         with reporter.bar(f"merging {sample.path.name}", dataset.rows_read or 1) as advance:
-            dataset = _wait(db, dataset.id, {DatasetState.MERGED, DatasetState.FAILED}, 300)
+            dataset = _wait(db, dataset.id, {DatasetState.MERGED}, WAIT_SECONDS, sample.path.name)
             advance(dataset.rows_read or 1)
     with db.read() as session:
         source = session.get(Source, dataset.source_id) if dataset.source_id else None

@@ -167,3 +167,34 @@ def test_a_second_run_keeps_the_demo_and_passwords_can_be_reset(
         input="a-new-Passw0rd-for-rep1\n",
     )  # fmt: skip
     assert unknown.exit_code == 1 and "no user nobody@x.test" in unknown.output
+
+
+def test_a_sample_that_fails_to_import_stops_the_demo_saying_which_and_why(
+    runner: CliRunner, database_url: str, monkeypatch
+):
+    """Going on would rank accounts that were never imported, and print a summary of an
+    import that did not happen."""
+    from ogcrm.demo import seed
+
+    def broken_first(directory: Path, *, today: dt.date):
+        files = write_samples(directory, today=today)
+        files[0].path.write_bytes(b"PERMIT\x00NUMBER\n\x00\x00\x00\n")  # NUL bytes: refused
+        return files
+
+    monkeypatch.setattr(seed, "write_samples", broken_first)
+    result = runner.invoke(main, ["--database-url", database_url, "demo", "--no-serve", "--json"])
+    assert result.exit_code == 1
+    assert "the demo's tx-permits.dat failed to import:" in result.output
+    assert "not a format ogcrm reads" in result.output  # the reason, from the pipeline
+
+
+def test_a_sample_the_worker_never_finishes_stops_the_demo(
+    runner: CliRunner, database_url: str, monkeypatch
+):
+    from ogcrm.demo import seed
+
+    monkeypatch.setattr(seed, "WAIT_SECONDS", 0.0)
+    monkeypatch.setattr(seed.InProcessWorker, "start", lambda self: None)  # nothing runs
+    result = runner.invoke(main, ["--database-url", database_url, "demo", "--no-serve", "--json"])
+    assert result.exit_code == 1
+    assert "the demo's tx-permits.dat is still received after 0 s" in result.output
