@@ -37,6 +37,7 @@ from ogcrm.datasets import queries as dataset_queries
 from ogcrm.db.models import Action, DatasetState, Scope
 from ogcrm.errors import AuthenticationFailed, NotFound, RateLimited
 from ogcrm.events import ACCOUNTS_CHANNEL, PRIORITY_CHANNEL, AsyncSubscription
+from ogcrm.sales import tasks
 
 #: A dataset in one of these waits for a person, or is done: its progress stream ends.
 RESTING = frozenset(
@@ -294,7 +295,7 @@ class Subscription:
                 if me is None or raw.get("owner_id") != me:
                     continue
                 org = await _readable(ctx, int(raw["organization_id"]))
-                if org is None or org.owner_pk != me:  # not theirs (any more)
+                if org is None or not await _still_mine(ctx, raw, org, me):
                     continue
                 yield AccountEvent(
                     organization=org,
@@ -305,6 +306,16 @@ class Subscription:
                     at=dt.datetime.fromisoformat(raw["at"]),
                     user_pk=raw.get("user_id"),
                 )
+
+
+async def _still_mine(ctx: Context, raw: dict[str, Any], org: Organization, me: int) -> bool:
+    """Whether an event addressed to ``me`` is still theirs when it is delivered: the
+    account's owner for account events; for a task reminder, the task's assignee,
+    whoever owns the account (a manager's task on a rep's account reminds the manager)."""
+    task_id = (raw.get("data") or {}).get("task_id") if raw.get("kind") == "task_due" else None
+    if task_id is None:
+        return org.owner_pk == me
+    return await ctx.read(tasks.assignee_of, ctx.require_principal(), int(task_id)) == me
 
 
 async def _matching(ctx: Context, organization_id: int, where: Any | None) -> Organization | None:

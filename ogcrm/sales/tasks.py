@@ -119,6 +119,14 @@ def count_tasks(session: Session, principal: Principal, where: TaskFilter) -> in
     return int(session.scalar(stmt) or 0)
 
 
+def assignee_of(session: Session, principal: Principal, task_id: int) -> int | None:
+    """Whom a task the principal may read is assigned to (None: unassigned, or a task
+    they may not read): what decides, when its reminder is delivered, who hears it."""
+    stmt = select(Task.assignee_id).where(Task.id == task_id)
+    assignee: int | None = session.scalar(policy.readable(stmt, "task", principal))
+    return assignee
+
+
 def _writable(session: Session, principal: Principal, task_id: int) -> Task:
     row: Task = policy.get_readable(session, "task", principal, task_id)
     policy.authorize_write(session, principal, "task", row)

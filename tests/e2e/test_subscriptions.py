@@ -309,29 +309,43 @@ def _user_gid(server: Client, token: str) -> str:
 
 def test_a_task_falling_due_reminds_its_assignee_live(server: Client, people):
     """The reminder job, run by the server's own reconciler, reaches the assignee's
-    socket as a ``task_due`` event; the other rep hears nothing."""
+    socket as a ``task_due`` event, also when the assignee does not own the account (a
+    manager's own task on a rep's account); the other rep hears nothing, and the
+    account's owner does not hear of the manager's task."""
     rep, other = server.login(people["rep"]), server.login(people["other"])
+    manager = server.login(people["manager"])
     mine = server.op("MyWorkingList", rep, filter={"owner": {"is": "MINE"}})[
         "prioritizedOrganizations"
     ]
     account = mine["edges"][0]["node"]["id"]
-    rep_socket, other_socket = Socket(server.base, rep), Socket(server.base, other)
+    sockets = {who: Socket(server.base, token)
+               for who, token in (("rep", rep), ("other", other), ("manager", manager))}  # fmt: skip
     try:
-        rep_socket.subscribe("mine", "MyAccountsChanged")
-        other_socket.subscribe("mine", "MyAccountsChanged")
+        for socket in sockets.values():
+            socket.subscribe("mine", "MyAccountsChanged")
         time.sleep(0.5)
         due = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=20)).isoformat()
-        made = server.op("CreateTask", rep, input={
-            "organizationId": account, "title": "Call about the frac sand quote", "dueAt": due,
-        })["createTask"]  # fmt: skip
-        assert made["__typename"] == "Task", made
-        news = rep_socket.until(
-            "mine", lambda d: d["myAccountsChanged"]["kind"] == "task_due", timeout=30
+        for token, title in ((rep, "Call about the frac sand quote"), (manager, "Review pricing")):
+            made = server.op("CreateTask", token, input={
+                "organizationId": account, "title": title, "dueAt": due,
+            })["createTask"]  # fmt: skip
+            assert made["__typename"] == "Task", made
+
+        def due_event(title: str):
+            return lambda d: (
+                d["myAccountsChanged"]["kind"] == "task_due"
+                and title in (d["myAccountsChanged"]["summary"])
+            )
+
+        news = sockets["rep"].until("mine", due_event("frac sand"), timeout=30)
+        assert news[-1]["myAccountsChanged"]["data"]["task_id"] is not None
+        heard = sockets["manager"].until("mine", due_event("Review pricing"), timeout=30)
+        assert "Review pricing" in heard[-1]["myAccountsChanged"]["summary"]
+        assert not any(
+            "Review pricing" in d["myAccountsChanged"]["summary"]
+            for d in sockets["rep"].until("mine", lambda d: False, timeout=3) + news
         )
-        event = news[-1]["myAccountsChanged"]
-        assert "Call about the frac sand quote" in event["summary"]
-        assert event["data"]["task_id"] is not None
-        assert other_socket.until("mine", lambda d: True, timeout=3) == []
+        assert sockets["other"].until("mine", lambda d: True, timeout=1) == []
     finally:
-        rep_socket.close()
-        other_socket.close()
+        for socket in sockets.values():
+            socket.close()
