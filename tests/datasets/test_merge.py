@@ -106,6 +106,49 @@ def test_rows_of_one_new_well_fill_it_in_together(db, tmp_path):
     assert created.row_number == 2  # the file's first data row
 
 
+def test_a_well_a_later_batch_names_again_is_updated_in_file_order(db, tmp_path, monkeypatch):
+    """One row per batch: the well is created by the first, then each later batch
+    updates the stored well (on PostgreSQL, while the writer thread still sends earlier
+    batches), the last one handing it to an operator that batch created. The well ends
+    as the file leaves it, each change recorded with its row."""
+    from ogcrm.datasets.merge import run
+
+    monkeypatch.setattr(run, "MERGE_BATCH", 1)
+    path = tmp_path / "wells.csv"
+    path.write_text(
+        "Operator Name,API #,County,Spud Date,Well Name\n"
+        "Acme Oil Co.,42-003-12345,ANDREWS,,FIRST\n"
+        "Acme Oil Co.,42-003-12345,,1/2/2024,\n"
+        "Acme Oil Co.,42-003-99999,MIDLAND,,OTHER\n"
+        "Bravo Energy LLC,42-003-12345,,,LAST\n"
+    )
+    ds = _staged(db, path, tmp_path)
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, P, ds)
+    assert counts["created"]["well"] == 2
+    with db.read() as s:
+        well = s.scalars(select(Well).where(Well.api10 == "4200312345")).one()
+        bravo = s.scalars(select(Organization).where(Organization.name == "Bravo Energy LLC")).one()
+        changes = [
+            (r.field, r.row_number)
+            for r in s.scalars(
+                select(ChangeRecord)
+                .where(ChangeRecord.entity == "well", ChangeRecord.entity_id == well.id)
+                .order_by(ChangeRecord.row_number, ChangeRecord.field)
+            )
+        ]
+        state = s.get(Dataset, ds).state
+    assert (well.county, str(well.spud_date), well.name) == ("Andrews", "2024-01-02", "LAST")
+    assert well.operator_id == bravo.id
+    assert changes == [
+        ("__created__", 2),
+        ("spud_date", 3),
+        ("name", 5),
+        ("operator_id", 5),
+    ]
+    assert state == DatasetState.MERGED
+
+
 def test_a_changed_file_records_only_what_changed_and_revert_undoes_it(db, tmp_path):
     first = tmp_path / "v1.csv"
     first.write_text(

@@ -68,8 +68,10 @@ def approve_and_merge(
         for rows, page_size in _mergeable_pages(side or session, dataset_id):
             walked += page_size
             if rows:
+                # The batch's updates of stored entities are flushed by the next
+                # batch's first lookup (or after the last batch): a flush here would
+                # wait for this batch's COPYs, which the next page's reading overlaps.
                 merger.merge_batch(rows)
-                session.flush()
                 merger.write_changes()
                 failpoint("merge.after_batch")
             if progress is not None:
