@@ -8,6 +8,12 @@ when the source says its dates are serials (``options.excel_dates``). Month fiel
 the first day of their month. One column may mix forms: values not in the column's most
 common form are recorded as fixed. An impossible date (``20230231``) is an error; a date
 in the future is a warning.
+
+``M/D/YY`` (older agency extracts, spreadsheets saved by hand) is read with a sliding
+century: a two-digit year up to ten years past this year is this century's, any other
+the last one's (in 2026, ``1/2/36`` is 2036 and ``1/2/37`` 1937). The reading is a
+guess, so every such value is recorded as fixed, naming the year it was read as, for
+the reviewer to see; one read into the future also gets the far-future warning.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("YYYYMMDD", re.compile(r"(\d{4})(\d{2})(\d{2})")),
     ("YYYY-MM-DD", re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?Z?")),
     ("M/D/YYYY", re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: [\d:]+(?: ?[AP]M)?)?")),
+    ("M/D/YY", re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2})(?: [\d:]+(?: ?[AP]M)?)?")),
     ("DD-Mon-YYYY", re.compile(r"(\d{1,2})-([A-Z]{3})-(\d{4})")),
     ("YYYYMM", re.compile(r"(\d{4})(\d{2})")),
     ("YYYY-MM", re.compile(r"(\d{4})-(\d{1,2})")),
@@ -47,7 +54,19 @@ _MONTHS = {
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 given Lotus' leap-year bug
 
 
-def parse_date(text: str, *, excel: bool = False) -> tuple[str | None, str, str | None]:
+#: How far past this year a two-digit year may be read into the future.
+TWO_DIGIT_AHEAD = 10
+
+
+def century_of(two_digits: int, today: dt.date) -> int:
+    """The four-digit year of ``two_digits`` (sliding century, see the module)."""
+    year = 2000 + two_digits
+    return year if year <= today.year + TWO_DIGIT_AHEAD else year - 100
+
+
+def parse_date(
+    text: str, *, excel: bool = False, today: dt.date | None = None
+) -> tuple[str | None, str, str | None]:
     """``(iso date or None, form, problem or None)`` for one value."""
     value = text.strip().upper()
     if excel and re.fullmatch(r"\d{1,5}(\.\d+)?", value):
@@ -67,6 +86,8 @@ def parse_date(text: str, *, excel: bool = False) -> tuple[str | None, str, str 
         try:
             if form == "M/D/YYYY":
                 day = dt.date(g[2], g[0], g[1])
+            elif form == "M/D/YY":
+                day = dt.date(century_of(g[2], today or dt.date.today()), g[0], g[1])
             elif form in ("YYYYMM", "YYYY-MM"):
                 day = dt.date(g[0], g[1], 1)
             elif form == "YYYYQn":
@@ -91,16 +112,21 @@ class DateCleaner(ColumnCleaner):
         self, raw: pd.Series, col: str, context: CleanContext, log: IssueLog
     ) -> ColumnResult:
         excel = bool(context.options.get("excel_dates"))
-        horizon = (dt.date.today() + dt.timedelta(days=366)).isoformat()
+        today = dt.date.today()
+        horizon = (today + dt.timedelta(days=366)).isoformat()
         kind = context.kinds[col]
-        iso, form, problem = map_distinct_columns(raw, lambda v: parse_date(str(v), excel=excel), 3)
+        iso, form, problem = map_distinct_columns(
+            raw, lambda v: parse_date(str(v), excel=excel, today=today), 3
+        )
         present = raw.notna()
         bad = present & problem.notna()
         log.add(bad, col, raw, None, "error", problem)
         good = present & ~bad
+        guessed = good & (form == "M/D/YY")
+        log.add(guessed, col, raw, iso, "fixed", "two-digit year read as " + iso.str[:4])
         if good.any():
             dominant = Counter(form[good]).most_common(1)[0][0]
-            minority = good & (form != dominant)
+            minority = good & (form != dominant) & ~guessed
             log.add(
                 minority,
                 col,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pandas as pd
@@ -224,6 +225,33 @@ class TestDates:
     def test_far_future_is_a_warning(self):
         _, issues = run("dates", spud_date=["20990101"])
         assert issues.severity.tolist() == ["warning"]
+
+    def test_two_digit_years_are_read_with_a_sliding_century_and_shown(self):
+        this_year = dt.date.today().year
+        ahead, behind = (this_year + 10) % 100, (this_year + 11) % 100
+        out, issues = run(
+            "dates",
+            spud_date=["1/2/2023", f"1/2/{ahead:02d}", f"12/31/{behind:02d}", "2/30/23", "7/4/87"],
+        )
+        assert out.spud_date.tolist() == [
+            "2023-01-02",
+            f"{this_year + 10}-01-02",
+            f"{this_year + 11 - 100}-12-31",
+            None,
+            "1987-07-04",
+        ]
+        fixed = issues[issues.severity == "fixed"].set_index("row").message.to_dict()
+        assert fixed == {
+            2: "written as M/D/YYYY; the column is mostly M/D/YY",
+            3: f"two-digit year read as {this_year + 10}",
+            4: f"two-digit year read as {this_year + 11 - 100}",
+            6: "two-digit year read as 1987",
+        }
+        assert issue_of(issues[issues.severity == "error"], 5)["message"] == (
+            "impossible date '2/30/23'"
+        )
+        # read ten years ahead: also the far-future warning, for the reviewer to judge
+        assert issues[issues.severity == "warning"].row.tolist() == [3]
 
     def test_excel_serials_when_the_source_says_so(self):
         out, _ = run("dates", options={"excel_dates": True}, period=["182", "45000"])
