@@ -133,13 +133,14 @@ def restrict(
     rest: list[Any] = []
     for item in _conjuncts(logic):
         test = _presence(item)
-        rows = test and counted_rows(test[0], dialect, now=now)
+        rows = counted_rows(test[0], dialect, now=now) if test is not None else None
         if test is None or rows is None:
             rest.append(item)
             continue
+        _, some = test
         sub = rows.subquery()
         found = exists(select(literal(1)).where(sub.c.organization_id == Organization.id))
-        stmt = stmt.where(found if test[1] else ~found)
+        stmt = stmt.where(found if some else ~found)
     if not rest:
         return stmt
     logic = rest[0] if len(rest) == 1 else {"and": rest}

@@ -31,21 +31,18 @@ class PermitScorer(Scorer):
         # Only the windows asked for, and permits as old as the widest of them: a
         # segment on permits_90d reads a quarter of a year's permits, not all of it.
         windows = [d for d in WINDOWS if context.wants(f"permits_{d}d")] or list(WINDOWS)
-        oldest = today - dt.timedelta(days=max(windows))
 
         def since(days: int) -> Any:
             if days == max(windows):
                 return func.count()
-            return func.sum(
-                case((permit.c.issued_on >= today - dt.timedelta(days=days), 1), else_=0)
-            )
+            return func.sum(case((_issued_within(permit, today, days), 1), else_=0))
 
         return (
             select(
                 permit.c.operator_id.label("organization_id"),
                 *(since(d).label(f"permits_{d}d") for d in windows),
             )
-            .where(permit.c.operator_id.is_not(None), permit.c.issued_on >= oldest)
+            .where(permit.c.operator_id.is_not(None), _issued_within(permit, today, max(windows)))
             .group_by(permit.c.operator_id)
         )
 
@@ -55,9 +52,13 @@ class PermitScorer(Scorer):
             return None
         permit = context.tables["permit"]
         return select(permit.c.operator_id.label("organization_id")).where(
-            permit.c.operator_id.is_not(None),
-            permit.c.issued_on >= context.now.date() - dt.timedelta(days=days),
+            permit.c.operator_id.is_not(None), _issued_within(permit, context.now.date(), days)
         )
+
+
+def _issued_within(permit: Any, today: dt.date, days: int) -> Any:
+    """Issued in the last ``days`` days: one window for the counts and the rows counted."""
+    return permit.c.issued_on >= today - dt.timedelta(days=days)
 
 
 @hookimpl

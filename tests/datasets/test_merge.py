@@ -77,17 +77,21 @@ def test_production_rows_fold_into_monthly_reports(db, tmp_path, shared_data):
     assert (report.gas_mcf, report.oil_bbl) == (53612.0, 75262.0)
 
 
+#: A well named by three rows (two operators), and another well between them.
+ONE_WELL_FOUR_ROWS = (
+    "Operator Name,API #,County,Spud Date,Well Name\n"
+    "Acme Oil Co.,42-003-12345,ANDREWS,,FIRST\n"
+    "Acme Oil Co.,42-003-12345,,1/2/2024,\n"
+    "Acme Oil Co.,42-003-99999,MIDLAND,,OTHER\n"
+    "Bravo Energy LLC,42-003-12345,,,LAST\n"
+)
+
+
 def test_rows_of_one_new_well_fill_it_in_together(db, tmp_path):
     """A well named by several rows of one file is created once, from all of them: each
     field takes the last value a row gave it; its creation record names the first row."""
     path = tmp_path / "wells.csv"
-    path.write_text(
-        "Operator Name,API #,County,Spud Date,Well Name\n"
-        "Acme Oil Co.,42-003-12345,ANDREWS,,FIRST\n"
-        "Acme Oil Co.,42-003-12345,,1/2/2024,\n"
-        "Acme Oil Co.,42-003-99999,MIDLAND,,OTHER\n"
-        "Bravo Energy LLC,42-003-12345,,,LAST\n"
-    )
+    path.write_text(ONE_WELL_FOUR_ROWS)
     with db.unit_of_work() as s:
         counts = approve_and_merge(s, P, _staged(db, path, tmp_path))
     assert counts["created"]["well"] == 2
@@ -115,13 +119,7 @@ def test_a_well_a_later_batch_names_again_is_updated_in_file_order(db, tmp_path,
 
     monkeypatch.setattr(run, "MERGE_BATCH", 1)
     path = tmp_path / "wells.csv"
-    path.write_text(
-        "Operator Name,API #,County,Spud Date,Well Name\n"
-        "Acme Oil Co.,42-003-12345,ANDREWS,,FIRST\n"
-        "Acme Oil Co.,42-003-12345,,1/2/2024,\n"
-        "Acme Oil Co.,42-003-99999,MIDLAND,,OTHER\n"
-        "Bravo Energy LLC,42-003-12345,,,LAST\n"
-    )
+    path.write_text(ONE_WELL_FOUR_ROWS)
     ds = _staged(db, path, tmp_path)
     with db.unit_of_work() as s:
         counts = approve_and_merge(s, P, ds)
