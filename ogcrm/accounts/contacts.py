@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, String, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
@@ -85,12 +85,21 @@ def get_contact(session: Session, principal: Principal, contact_id: int) -> Cont
     return policy.get_readable(session, "contact", principal, contact_id)  # type: ignore[no-any-return]
 
 
+class ContactRow(NamedTuple):
+    """A contact as a list shows it. A named tuple, not the database row: a page reads
+    150 of them, and a database row's attribute lookup costs ten times a tuple's."""
+
+    id: int
+    organization_id: int
+    full_name: str
+    title: str | None
+
+
 def contacts_by_organization(
     session: Session, principal: Principal, org_ids: Sequence[int]
-) -> dict[int, list[Any]]:
-    """Readable contacts of each organization (for the nested field's DataLoader): rows
-    of id, organization_id, full_name and title, not ORM objects (a list page reads
-    150 of them; building entities cost ~5 ms of it)."""
+) -> dict[int, list[ContactRow]]:
+    """Readable contacts of each organization (for the nested field's DataLoader), not
+    ORM objects (a list page reads 150 of them; building entities cost ~5 ms of it)."""
     stmt = policy.readable(
         select(Contact.id, Contact.organization_id, Contact.full_name, Contact.title)
         .where(in_values(session, Contact.organization_id, org_ids))
@@ -98,15 +107,16 @@ def contacts_by_organization(
         "contact",
         principal,
     )
-    grouped: dict[int, list[Any]] = defaultdict(list)
-    for contact in session.execute(stmt):
+    grouped: dict[int, list[ContactRow]] = defaultdict(list)
+    for row in session.connection().execute(stmt).all():
+        contact = ContactRow._make(row)
         grouped[contact.organization_id].append(contact)
     return grouped
 
 
 def contacts_with_points(
     session: Session, principal: Principal, org_ids: Sequence[int], kinds: Sequence[str]
-) -> dict[int, list[tuple[Any, dict[str, list[str]]]]]:
+) -> dict[int, list[tuple[ContactRow, dict[str, list[str]]]]]:
     """Readable contacts of each organization with their e-mails and/or phones
     (``kinds``): the first kind joined into the contacts' own statement, so a list page
     asking for e-mails reads them in one round trip, as a hand-written query would.
@@ -122,15 +132,16 @@ def contacts_with_points(
         "contact",
         principal,
     )
-    grouped: dict[int, list[tuple[Any, dict[str, list[str]]]]] = defaultdict(list)
+    grouped: dict[int, list[tuple[ContactRow, dict[str, list[str]]]]] = defaultdict(list)
     by_id: dict[int, dict[str, list[str]]] = {}
-    for row in session.execute(stmt):
-        points = by_id.get(row.id)
+    # all rows at once: iterating a result fetches them one by one from the driver
+    for cid, org_id, full_name, title, point in session.connection().execute(stmt).all():
+        points = by_id.get(cid)
         if points is None:
-            points = by_id[row.id] = {k.field: [] for k in wanted}
-            grouped[row.organization_id].append((row, points))
-        if row[4] is not None:
-            points[first.field].append(row[4])
+            points = by_id[cid] = {k.field: [] for k in wanted}
+            grouped[org_id].append((ContactRow(cid, org_id, full_name, title), points))
+        if point is not None:
+            points[first.field].append(point)
     if len(wanted) > 1 and by_id:
         rest = contact_details(
             session, principal, list(by_id), kinds=[k.field for k in wanted[1:]], audited=False

@@ -47,7 +47,7 @@ class Context:
     _session: Session | None = field(default=None, init=False, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
     #: What the query asked for below a field, per field node (:mod:`ogcrm.api.selection`).
-    selections: dict[tuple[Any, ...], tuple[str, ...]] = field(
+    selections: dict[tuple[Any, ...], tuple[str, ...] | None] = field(
         default_factory=dict, init=False, repr=False
     )
     #: Records whose reading is audited, by entity: one event per request (:meth:`finish`).

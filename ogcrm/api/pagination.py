@@ -11,14 +11,37 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ogcrm.errors import InvalidInput
 
+N = TypeVar("N")
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
+
 
 def encode_cursor(kind: str, key: tuple[Any, ...]) -> str:
-    raw = json.dumps([kind, *key], separators=(",", ":"))
+    raw = _COMPACT([kind, *key])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+class KeyedEdge(Generic[N]):
+    """A Relay edge (``node``, ``cursor``) whose cursor is encoded when read: a list
+    page would otherwise encode fifty cursors that most clients never ask for (they
+    read ``pageInfo.endCursor``), about a tenth of the rows' cost. Strawberry resolves
+    an edge's fields by attribute, so this serves wherever ``Edge[N]`` is declared."""
+
+    __slots__ = ("_key", "_kind", "node")
+
+    def __init__(self, node: N, kind: str, key: tuple[Any, ...]) -> None:
+        self.node = node
+        self._kind = kind
+        self._key = key
+
+    @property
+    def cursor(self) -> str:
+        return encode_cursor(self._kind, self._key)
 
 
 def decode_cursor(kind: str, cursor: str, types: tuple[type, ...]) -> tuple[Any, ...]:

@@ -328,4 +328,4 @@ async def _matching(ctx: Context, organization_id: int, where: Any | None) -> Or
         return page.rows[0] if page.rows else None
 
     row = await ctx.read(_one)
-    return Organization.from_row(row) if row is not None else None
+    return Organization.from_listed(row) if row is not None else None

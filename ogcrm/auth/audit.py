@@ -54,17 +54,23 @@ def record_reads(
     wanted = sorted(set(ids))
     if not wanted:
         return
-    session.execute(
-        insert(AuditEvent).values(
-            occurred_at=utcnow(),
-            user_id=principal.user_id if principal else None,
-            action=f"{entity}.read",
-            entity=entity,
-            entity_id=str(wanted[0]) if len(wanted) == 1 else None,
-            client_addr=principal.client_addr if principal else None,
-            details={"ids": wanted, "count": len(wanted)},
-        )
+    session.connection().execute(
+        _INSERT,
+        {
+            "occurred_at": utcnow(),
+            "user_id": principal.user_id if principal else None,
+            "action": f"{entity}.read",
+            "entity": entity,
+            "entity_id": str(wanted[0]) if len(wanted) == 1 else None,
+            "client_addr": principal.client_addr if principal else None,
+            "details": {"ids": wanted, "count": len(wanted)},
+        },
     )
+
+
+#: Every API request that reads contact details ends with this statement: built once, and
+#: run on the session's connection (the ORM's bulk-insert path around it cost 0.6 ms).
+_INSERT = insert(AuditEvent)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ogcrm.auth import audit
@@ -269,6 +269,32 @@ def change_password(
     return None
 
 
+#: The user, their session and their role's grants, one row per grant. Built once: this
+#: runs on every request, and building it cost more than running it (0.4 of 1.9 ms), as
+#: did the ORM's handling of a statement that loads no entities (0.3 ms).
+_PRINCIPAL = (
+    select(
+        User.id,
+        User.email,
+        User.is_active,
+        User.token_version,
+        AuthSession.id,
+        AuthSession.revoked_at,
+        Role.name,
+        RolePermission.entity,
+        RolePermission.action,
+        RolePermission.scope,
+    )
+    .join(Role, Role.id == User.role_id)
+    .join(
+        AuthSession,
+        (AuthSession.id == bindparam("session_id")) & (AuthSession.user_id == User.id),
+    )
+    .outerjoin(RolePermission, RolePermission.role_id == Role.id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
 def authenticate(
     session: Session, settings: Settings, token: str, *, client_addr: str | None
 ) -> Principal:
@@ -281,25 +307,11 @@ def authenticate(
             token issued before the user's tokens were revoked.
     """
     claims = decode_access_token(settings.secret_key, token)
-    # columns, not entities: this runs on every request, one row per grant
-    rows = session.execute(
-        select(
-            User.id,
-            User.email,
-            User.is_active,
-            User.token_version,
-            AuthSession.id,
-            AuthSession.revoked_at,
-            Role.name,
-            RolePermission.entity,
-            RolePermission.action,
-            RolePermission.scope,
-        )
-        .join(Role, Role.id == User.role_id)
-        .join(AuthSession, (AuthSession.id == claims.session_id) & (AuthSession.user_id == User.id))
-        .outerjoin(RolePermission, RolePermission.role_id == Role.id)
-        .where(User.id == claims.user_id)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(_PRINCIPAL, {"user_id": claims.user_id, "session_id": claims.session_id})
+        .fetchall()
+    )
     if not rows:
         raise AuthenticationFailed(
             "invalid access token: unknown session", reason="unknown_session"

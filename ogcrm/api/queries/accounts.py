@@ -18,8 +18,10 @@ from strawberry.types import Info
 from ogcrm.accounts import contacts, worklist
 from ogcrm.api.context import Context
 from ogcrm.api.ids import local_id, page_info, user_pk
-from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
+from ogcrm.api.loaders import AHEAD_FIELDS
+from ogcrm.api.pagination import KeyedEdge, check_first, decode_cursor, encode_cursor
 from ogcrm.api.permissions import IsAuthenticated
+from ogcrm.api.selection import asked_below
 from ogcrm.api.types.access import (
     AuditEvent,
     AuditEventConnection,
@@ -34,6 +36,8 @@ from ogcrm.api.types.organization import Organization, OrganizationConnection
 from ogcrm.auth import audit, users
 
 _ORG_CURSOR = "organization"
+_CONTACTS = ("edges", "node", "contacts")
+_POINTS = ("emails", "phones")
 _CONTACT_CURSOR = "contact"
 _AUDIT_CURSOR = "audit_event"
 
@@ -210,20 +214,36 @@ async def _organization_page(
     if key is not None and order_by is OrganizationOrder.PRIORITY:
         key = (float(key[0]), key[1])
     principal = ctx.require_principal()
-    page = await ctx.read(
-        worklist.list_organizations,
-        principal,
-        first=first,
-        after=key,
-        where=where,
-        order=worklist.Order(order_by.value),
-    )
-    edges = [
-        relay.Edge(node=Organization.from_row(row), cursor=encode_cursor(kind, page.key(row)))
-        for row in page.rows
-    ]
+    fields = asked_below(info, ("edges", "node"), AHEAD_FIELDS) or ()
+    ahead = ctx.loaders.ahead(fields, asked_below(info, _CONTACTS, _POINTS) or ())
+
+    def read(session: Session) -> worklist.Page:
+        page = worklist.list_organizations(
+            session,
+            principal,
+            first=first,
+            after=key,
+            where=where,
+            order=worklist.Order(order_by.value),
+        )
+        rows = page.rows
+        ahead.fetch(
+            session,
+            [r.id for r in rows],
+            owner_ids=[r.owner_id for r in rows],
+            snapshot_ids=[r.snapshot_id for r in rows],
+        )
+        return page
+
+    page = await ctx.read(read)
+    await ahead.prime()
+    edges = []
+    for row in page.rows:
+        node = Organization.from_listed(row)
+        node.contacts_read = ahead.contacts.get(row[0])
+        edges.append(KeyedEdge(node, kind, page.key(row)))
     return OrganizationConnection(
-        edges=edges,
+        edges=edges,  # type: ignore[arg-type]  # an Edge[Organization] to strawberry
         page_info=page_info(edges, has_next=page.has_next, after=after),
         count_query=partial(worklist.count_organizations, principal=principal, where=where),
     )
