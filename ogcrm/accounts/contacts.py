@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, String, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
@@ -15,7 +15,8 @@ from ogcrm.auth import audit, policy
 from ogcrm.auth.principal import Principal
 from ogcrm.db import crypto
 from ogcrm.db.models import ChangeRecord, Contact, ContactEmail, ContactPhone
-from ogcrm.db.types import in_values
+from ogcrm.db.statements import StatementCache
+from ogcrm.db.types import in_param, in_values
 from ogcrm.errors import InvalidInput
 
 
@@ -114,6 +115,11 @@ def contacts_by_organization(
     return grouped
 
 
+#: The list's contacts statement per identity and first contact point: a page reads it on
+#: every request (see :mod:`ogcrm.db.statements`).
+_WITH_POINTS = StatementCache(256)
+
+
 def contacts_with_points(
     session: Session, principal: Principal, org_ids: Sequence[int], kinds: Sequence[str]
 ) -> dict[int, list[tuple[ContactRow, dict[str, list[str]]]]]:
@@ -123,19 +129,25 @@ def contacts_with_points(
     Not audited: the caller records the read (once per request)."""
     wanted = [k for k in _KINDS if k.field in kinds]
     first = wanted[0]
-    value = getattr(first.model, first.attr)
-    stmt = policy.readable(
-        select(Contact.id, Contact.organization_id, Contact.full_name, Contact.title, value)
-        .outerjoin(first.model, first.model.contact_id == Contact.id)
-        .where(in_values(session, Contact.organization_id, org_ids))
-        .order_by(Contact.id, first.model.is_primary.desc(), first.model.id),
-        "contact",
-        principal,
-    )
+
+    def build() -> Any:
+        value = getattr(first.model, first.attr)
+        return policy.readable(
+            select(Contact.id, Contact.organization_id, Contact.full_name, Contact.title, value)
+            .outerjoin(first.model, first.model.contact_id == Contact.id)
+            .where(in_param(session, Contact.organization_id, "org_ids"))
+            .order_by(Contact.id, first.model.is_primary.desc(), first.model.id),
+            "contact",
+            principal,
+        )
+
+    key = (session.get_bind().dialect.name, principal.identity, first.field)
+    stmt = _WITH_POINTS.get(key, build)
     grouped: dict[int, list[tuple[ContactRow, dict[str, list[str]]]]] = defaultdict(list)
     by_id: dict[int, dict[str, list[str]]] = {}
     # all rows at once: iterating a result fetches them one by one from the driver
-    for cid, org_id, full_name, title, point in session.connection().execute(stmt).all():
+    found = session.connection().execute(stmt, {"org_ids": list(org_ids)}).all()
+    for cid, org_id, full_name, title, point in found:
         points = by_id.get(cid)
         if points is None:
             points = by_id[cid] = {k.field: [] for k in wanted}

@@ -13,10 +13,22 @@ import enum
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, contains_eager
 
 from ogcrm.accounts import segments
@@ -37,6 +49,7 @@ from ogcrm.db.models import (
     Well,
     organization_tag,
 )
+from ogcrm.db.statements import StatementCache
 from ogcrm.db.types import in_values, utcnow
 from ogcrm.errors import InvalidInput
 from ogcrm.scoring.features import features_select
@@ -299,23 +312,83 @@ def list_organizations(
     """
     if first < 0:
         raise InvalidInput("first must not be negative", field="first")
-    stmt = _base(session, where, principal)
-    if order is Order.PRIORITY:
-        ranking = OrganizationScore.priority
-        stmt = stmt.order_by(ranking.desc(), Organization.id.asc())
-        if after is not None:
-            stmt = stmt.where(
-                or_(ranking < after[0], and_(ranking == after[0], Organization.id > after[1]))
-            )
-    else:
-        name = Organization.normalized_name
-        stmt = stmt.order_by(name.asc(), Organization.id.asc())
-        if after is not None:
-            stmt = stmt.where(
-                or_(name > after[0], and_(name == after[0], Organization.id > after[1]))
-            )
-    rows = session.connection().execute(stmt.with_only_columns(*LISTED).limit(first + 1)).all()
+    stmt = _PAGES.get(
+        _page_key(session, principal, after is not None, where, order),
+        lambda: _page_statement(session, principal, after is not None, where, order),
+    )
+    values: dict[str, Any] = {"limit": first + 1}
+    if after is not None:
+        values["after_key"], values["after_id"] = after
+    rows = session.connection().execute(stmt, values).all()
     return Page(rows=rows[:first], has_next=len(rows) > first, order=order)
+
+
+def _page_statement(
+    session: Session,
+    principal: Principal,
+    paged: bool,
+    where: OrganizationFilter | None,
+    order: Order,
+) -> Select[Any]:
+    """The page's statement; the position (``after_key``, ``after_id``) and ``limit``
+    are bound when it runs, so every page of one list is one statement."""
+    stmt = _base(session, where, principal)
+    key: Any = (
+        OrganizationScore.priority if order is Order.PRIORITY else Organization.normalized_name
+    )
+    if order is Order.PRIORITY:
+        stmt = stmt.order_by(key.desc(), Organization.id.asc())
+    else:
+        stmt = stmt.order_by(key.asc(), Organization.id.asc())
+    if paged:
+        after_key = bindparam("after_key", type_=key.type)
+        after_id = bindparam("after_id", type_=Organization.id.type)
+        beyond = key < after_key if order is Order.PRIORITY else key > after_key
+        stmt = stmt.where(or_(beyond, and_(key == after_key, Organization.id > after_id)))
+    return stmt.with_only_columns(*LISTED).limit(bindparam("limit", type_=Integer))
+
+
+#: A page statement per shape (user, filter, order, first page or not): see
+#: :mod:`ogcrm.db.statements`.
+_PAGES = StatementCache(256)
+
+
+def _page_key(
+    session: Session,
+    principal: Principal,
+    paged: bool,
+    where: OrganizationFilter | None,
+    order: Order,
+) -> tuple[Any, ...] | None:
+    """Everything a page statement is built from, or ``None`` when it also depends on
+    what the database or the clock said when it was built (a segment's stored filter,
+    "in the last N days"), which a cached statement would freeze.
+
+    The principal enters whole (:attr:`Principal.identity`), not only the grants the
+    statement reads today: a scope rule that comes to read another grant cannot then
+    be served a statement built for another identity.
+    """
+    f = where or OrganizationFilter()
+    if (
+        f.segment_id is not None
+        or f.no_interaction_days is not None
+        or (f.permit is not None and f.permit.within_days is not None)
+    ):
+        return None
+    try:
+        frozen = replace(
+            f, tags_any=tuple(f.tags_any), tags_all=tuple(f.tags_all), ids=tuple(f.ids)
+        )
+        hash(frozen)
+    except TypeError:
+        return None
+    return (
+        session.get_bind().dialect.name,
+        principal.identity,
+        frozen,
+        order,
+        paged,
+    )
 
 
 def count_organizations(

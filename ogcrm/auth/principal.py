@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ogcrm.db.models import Action, Scope
 
@@ -25,6 +26,12 @@ class Principal:
     email: str | None = None
     #: Names of the roles' extra abilities are kept out on purpose: every right is a grant.
     is_system: bool = field(default=False)
+
+    @property
+    def identity(self) -> tuple[Any, ...]:
+        """Everything its scope in SQL is built from (the user, every grant): the key
+        under which a statement built for it may be used again."""
+        return (self.user_id, self.is_system, frozenset(self.grants.items()))
 
     def scope(self, entity: str, action: Action) -> Scope:
         if self.is_system:

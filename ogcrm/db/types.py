@@ -62,6 +62,15 @@ def in_values(session: Session, column: Any, values: Iterable[Any]) -> Any:
     return column.in_(items)
 
 
+def in_param(session: Session, column: Any, name: str) -> Any:
+    """``column IN :name``, the values given when the statement runs, for one built
+    once (:mod:`ogcrm.db.statements`): one array parameter on PostgreSQL, as
+    :func:`in_values`; an expanding ``IN`` elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
 def insert_or_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows``, skipping any that a unique key already holds (``ON CONFLICT DO
     NOTHING`` on both databases): two writers adding the same link both succeed."""

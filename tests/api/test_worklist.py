@@ -5,16 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from ogcrm.accounts.contacts import create_contact
 from ogcrm.accounts.organizations import create_organization
+from ogcrm.accounts.segments import create_segment, update_segment
 from ogcrm.auth.principal import system_principal
+from ogcrm.auth.users import set_grant
 from ogcrm.db.models import (
+    Action,
+    AuditEvent,
     Interaction,
     InteractionKind,
     Organization,
     Permit,
     ProductionReport,
+    Scope,
     Tag,
     Task,
     Well,
@@ -334,3 +341,111 @@ def test_owner_filter_takes_exactly_one_choice(client: TestClient, world):
     bob = global_id("User", world["bob"].id)
     result = gql(client, LIST, token=token, filter={"owner": {"is": "MINE", "user": bob}}, first=5)
     assert "exactly one key" in result["errors"][0]["message"]
+
+
+# --------------------------------------------------- reused statements, reads ahead
+
+
+def test_a_page_built_for_one_user_is_never_served_to_another(
+    client: TestClient, db: Database, world
+):
+    """The same page asked by three people in turn (each shape's statement is built once
+    and used again): each sees their own scope, and a role's narrowed grant applies at
+    its holders' next request."""
+    alice, bob = token_for(client, world["alice"]), token_for(client, world["bob"])
+    manager = token_for(client, world["manager"])
+    for _ in range(2):
+        assert _names(client, alice) == [
+            "Caprock Operating LLC",
+            "Dormant Oil Co",
+            "Prairie Resources Inc",
+        ]
+        assert _names(client, bob) == ["Bobco Energy", "Prairie Resources Inc"]
+        assert len(_names(client, manager)) == 4
+    with db.unit_of_work() as s:
+        set_grant(
+            s,
+            system_principal("test"),
+            role="sales",
+            entity="prospect",
+            action=Action.READ,
+            scope=Scope.NONE,
+        )
+    assert _names(client, alice) == ["Caprock Operating LLC", "Dormant Oil Co"]
+    assert _names(client, bob) == ["Bobco Energy"]
+
+
+def test_a_segment_filter_reads_the_segment_as_it_is_now(client: TestClient, db: Database, world):
+    """A segment's stored filter is read on every request: editing it changes the page."""
+    manager = world["manager"].principal(db)
+    with db.unit_of_work() as s:
+        segment = create_segment(s, manager, name="Oil", logic={">": [{"var": "oil_bbl_12m"}, 0]})
+        segment_id = segment.id
+    token = token_for(client, world["manager"])
+    where = {"segment": global_id("Segment", segment_id)}
+    assert _names(client, token, where) == ["Caprock Operating LLC"]
+    with db.unit_of_work() as s:
+        update_segment(s, manager, segment_id, logic={"==": [{"var": "oil_bbl_12m"}, 0]})
+    assert _names(client, token, where) == [
+        "Dormant Oil Co",
+        "Bobco Energy",
+        "Prairie Resources Inc",
+    ]
+
+
+def test_every_edge_cursor_continues_the_list_after_its_row(client: TestClient, world):
+    token = token_for(client, world["manager"])
+    everyone = _names(client, token)
+    result = gql(client, LIST, token=token, filter=None, first=20)["data"]
+    edges = result["prioritizedOrganizations"]["edges"]
+    for i, edge in enumerate(edges):
+        assert _names(client, token, after=edge["cursor"]) == everyone[i + 1 :]
+
+
+AHEAD = """
+query {
+  prioritizedOrganizations(first: 10, filter: {owner: {is: MINE}}) { edges { node {
+    name
+    withMail: contacts { fullName emails }
+    plain: contacts { fullName }
+    ...more
+  } } }
+}
+fragment more on Organization { owner { email } lastInteraction { subject } nextTaskDue }
+"""
+
+
+def test_what_a_page_reads_ahead_answers_every_selection_of_it(
+    client: TestClient, db: Database, world
+):
+    """The page reads its rows' contacts, owner, last interaction and tasks with the rows,
+    for every alias and fragment that asks: each answers as if loaded on its own, and the
+    e-mails read are audited once."""
+    alice = world["alice"]
+    with db.unit_of_work() as s:
+        create_contact(
+            s,
+            system_principal("test"),
+            organization_id=world["ids"]["Caprock Operating LLC"],
+            full_name="Ada Lane",
+            emails=["ada@caprock.example"],
+        )
+    result = gql(client, AHEAD, token=token_for(client, alice))
+    assert "errors" not in result, result
+    rows = {
+        e["node"]["name"]: e["node"] for e in result["data"]["prioritizedOrganizations"]["edges"]
+    }
+    caprock, dormant = rows["Caprock Operating LLC"], rows["Dormant Oil Co"]
+    assert caprock["withMail"] == [{"fullName": "Ada Lane", "emails": ["ada@caprock.example"]}]
+    assert caprock["plain"] == [{"fullName": "Ada Lane"}]
+    assert dormant["withMail"] == [] and dormant["plain"] == []
+    assert caprock["owner"] == {"email": alice.email}
+    assert caprock["lastInteraction"] == {"subject": "intro call"}
+    assert caprock["nextTaskDue"] is not None and dormant["nextTaskDue"] is None
+    with db.read() as s:
+        reads = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "contact.read", AuditEvent.user_id == alice.id
+            )
+        ).all()
+    assert [r.details["count"] for r in reads] == [1]
