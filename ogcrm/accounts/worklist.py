@@ -475,7 +475,10 @@ def explanations(session: Session, snapshot_ids: Sequence[int]) -> dict[int, Sto
     )
     out: dict[int, StoredExplanation] = {}
     seen: dict[int, int] = defaultdict(int)
-    for sid, rule_set_id, computed_at, contributions, name, weight in session.execute(stmt):
+    # all rows at once (iterating fetches them one by one from the driver)
+    for sid, rule_set_id, computed_at, contributions, name, weight in (
+        session.connection().execute(stmt).all()
+    ):
         found = out.setdefault(sid, StoredExplanation(rule_set_id, computed_at))
         if name is None:
             continue

@@ -233,6 +233,7 @@ class Ahead:
         self._fields = fields
         self._kinds = contact_kinds
         self._read: list[tuple[DataLoader[int, Any], list[int], list[Any]]] = []
+        self._found: dict[DataLoader[int, Any], dict[int, Any]] = {}
         self._contacts: list[list[Any]] = []
         #: Each organization's contacts as read, with the points read: ``(kinds, rows)``.
         self.contacts: dict[int, tuple[tuple[str, ...], list[Any]]] = {}
@@ -275,7 +276,18 @@ class Ahead:
     async def prime(self) -> None:
         """Give the loaders what :meth:`fetch` read (and audit the contact points read)."""
         for loader, keys, values in self._read:
-            loader.prime_many(dict(zip(keys, values, strict=True)))
+            found = self._found[loader] = dict(zip(keys, values, strict=True))
+            loader.prime_many(found)
         if self._contacts:
             await self._loaders._audit_contacts(self._contacts, self._kinds)
         self._read.clear()
+
+    def value(self, loader: DataLoader[int, Any], key: int) -> Any:
+        """What was read ahead for ``key`` of ``loader``'s relation, or :data:`NOT_READ`:
+        a resolver then returns it as it is, without a coroutine for graphql-core to
+        schedule and await for each of the page's rows."""
+        return self._found.get(loader, {}).get(key, NOT_READ)
+
+
+#: :meth:`Ahead.value` of a relation or a key the page did not read ahead.
+NOT_READ: Any = object()

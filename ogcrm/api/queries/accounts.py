@@ -241,6 +241,7 @@ async def _organization_page(
     for row in page.rows:
         node = Organization.from_listed(row)
         node.contacts_read = ahead.contacts.get(row[0])
+        node.ahead = ahead
         edges.append(KeyedEdge(node, kind, page.key(row)))
     return OrganizationConnection(
         edges=edges,  # type: ignore[arg-type]  # an Edge[Organization] to strawberry

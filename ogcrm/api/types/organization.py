@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from strawberry import relay
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from ogcrm.accounts import account_page as page
 from ogcrm.accounts import holdings, worklist
 from ogcrm.api.context import Context
 from ogcrm.api.ids import gid, page_info
+from ogcrm.api.loaders import NOT_READ, Ahead, Loaders
 from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
 from ogcrm.api.selection import asked
 from ogcrm.api.types.access import Actor, User, actor
@@ -40,6 +42,8 @@ from ogcrm.errors import InvalidInput
 
 if TYPE_CHECKING:
     from ogcrm.api.types.contact import Contact
+
+T = TypeVar("T")
 
 
 @strawberry.type(description="A manual priority in force, instead of the rule score.")
@@ -120,12 +124,35 @@ class Organization(relay.Node):
     #: Its contacts as the page read them ahead (the points read, the rows), if it did.
     contacts_read: strawberry.Private[tuple[tuple[str, ...], list[Any]] | None] = None
 
+    #: What the page read ahead for its rows (:class:`ogcrm.api.loaders.Ahead`), if any.
+    ahead: strawberry.Private[Ahead | None] = None
+
+    def _ahead_or(
+        self,
+        info: Info[Context, None],
+        loader: Callable[[Loaders], DataLoader[int, Any]],
+        key: int,
+        build: Callable[[Any], T],
+    ) -> T | Awaitable[T]:
+        """``build`` of this row's value of ``loader``'s relation: as a plain value when
+        the page read it ahead, else awaitable from the loader (fields that use this
+        are not ``async``, so a page of fifty makes no coroutines for them)."""
+        relation = loader(info.context.loaders)
+        if self.ahead is not None:
+            found = self.ahead.value(relation, key)
+            if found is not NOT_READ:
+                return build(found)
+
+        async def load() -> T:
+            return build(await relation.load(key))
+
+        return load()
+
     @strawberry.field(description="The owning user (null for a prospect, or one you may not see).")
-    async def owner(self, info: Info[Context, None]) -> User | None:
+    def owner(self, info: Info[Context, None]) -> User | None:
         if self.owner_pk is None:
             return None
-        found = await info.context.loaders.user.load(self.owner_pk)
-        return User.from_row(*found) if found is not None else None
+        return self._ahead_or(info, _users, self.owner_pk, _user)  # type: ignore[return-value]
 
     @strawberry.field(description="The manual priority, if one is in force.")
     def override(self) -> PriorityOverride | None:
@@ -135,49 +162,26 @@ class Organization(relay.Node):
         return PriorityOverride(value=value, reason=reason, until=until, by_pk=by)
 
     @strawberry.field(description="Why the score is what it is: each rule that added something.")
-    async def explanation(self, info: Info[Context, None]) -> ScoreExplanation | None:
+    def explanation(self, info: Info[Context, None]) -> ScoreExplanation | None:
         if self.snapshot_pk is None:
             return None
-        found = await info.context.loaders.explanation.load(self.snapshot_pk)
-        if found is None:
-            return None
-        return ScoreExplanation(
-            rule_set_id=relay.GlobalID("RuleSet", str(found.rule_set_id))
-            if found.rule_set_id is not None
-            else None,
-            computed_at=found.computed_at,
-            contributions=[
-                ScoreContribution(
-                    rule=p.rule, weight=p.weight, value=p.value, contribution=p.contribution
-                )
-                for p in found.parts
-            ],
-        )
+        return self._ahead_or(info, _explanations, self.snapshot_pk, _explained)  # type: ignore[return-value]
 
     @strawberry.field(description="The latest interaction you may see.")
-    async def last_interaction(self, info: Info[Context, None]) -> Interaction | None:
-        row = await info.context.loaders.last_interaction.load(self.id)
-        return Interaction.from_row(row) if row is not None else None
+    def last_interaction(self, info: Info[Context, None]) -> Interaction | None:
+        return self._ahead_or(info, _last_interactions, self.id, _interaction)  # type: ignore[return-value]
 
     @strawberry.field(description="Open tasks you may see, soonest due first.")
-    async def open_tasks(self, info: Info[Context, None]) -> list[Task]:
-        return [Task.from_row(t) for t in await info.context.loaders.open_tasks.load(self.id)]
+    def open_tasks(self, info: Info[Context, None]) -> list[Task]:
+        return self._ahead_or(info, _open_tasks, self.id, _tasks)  # type: ignore[return-value]
 
     @strawberry.field(description="When the soonest open task falls due.")
-    async def next_task_due(self, info: Info[Context, None]) -> dt.datetime | None:
-        tasks = await info.context.loaders.open_tasks.load(self.id)
-        return min((t.due_at for t in tasks if t.due_at is not None), default=None)
+    def next_task_due(self, info: Info[Context, None]) -> dt.datetime | None:
+        return self._ahead_or(info, _open_tasks, self.id, _next_due)  # type: ignore[return-value]
 
     @strawberry.field(description="Permits, wells and production at a glance.")
-    async def headline(self, info: Info[Context, None]) -> HeadlineFigures:
-        f = await info.context.loaders.headline.load(self.id)
-        return HeadlineFigures(
-            permits_90d=int(f.get("permits_90d") or 0),
-            active_wells=int(f.get("active_wells") or 0),
-            oil_bbl_12m=float(f.get("oil_bbl_12m") or 0),
-            gas_mcf_12m=float(f.get("gas_mcf_12m") or 0),
-            production_trend=f.get("production_trend"),
-        )
+    def headline(self, info: Info[Context, None]) -> HeadlineFigures:
+        return self._ahead_or(info, _headlines, self.id, _figures)  # type: ignore[return-value]
 
     # ----------------------------------------------------------- the account page
 
@@ -404,6 +408,69 @@ async def _holdings(
         edges=edges,
         page_info=page_info(edges, has_next=len(found) > first, after=after),
         count=count,
+    )
+
+
+def _users(loaders: Loaders) -> DataLoader[int, Any]:
+    return loaders.user
+
+
+def _explanations(loaders: Loaders) -> DataLoader[int, Any]:
+    return loaders.explanation
+
+
+def _last_interactions(loaders: Loaders) -> DataLoader[int, Any]:
+    return loaders.last_interaction
+
+
+def _open_tasks(loaders: Loaders) -> DataLoader[int, Any]:
+    return loaders.open_tasks
+
+
+def _headlines(loaders: Loaders) -> DataLoader[int, Any]:
+    return loaders.headline
+
+
+def _user(found: Any) -> User | None:
+    return User.from_row(*found) if found is not None else None
+
+
+def _explained(found: worklist.StoredExplanation | None) -> ScoreExplanation | None:
+    if found is None:
+        return None
+    return ScoreExplanation(
+        rule_set_id=relay.GlobalID("RuleSet", str(found.rule_set_id))
+        if found.rule_set_id is not None
+        else None,
+        computed_at=found.computed_at,
+        contributions=[
+            ScoreContribution(
+                rule=p.rule, weight=p.weight, value=p.value, contribution=p.contribution
+            )
+            for p in found.parts
+        ],
+    )
+
+
+def _interaction(row: Any) -> Interaction | None:
+    return Interaction.from_row(row) if row is not None else None
+
+
+def _tasks(rows: list[Any]) -> list[Task]:
+    return [Task.from_row(t) for t in rows]
+
+
+def _next_due(rows: list[Any]) -> dt.datetime | None:
+    return min((t.due_at for t in rows if t.due_at is not None), default=None)
+
+
+def _figures(f: dict[str, Any]) -> HeadlineFigures:
+    return HeadlineFigures(
+        permits_90d=int(f.get("permits_90d") or 0),
+        active_wells=int(f.get("active_wells") or 0),
+        oil_bbl_12m=float(f.get("oil_bbl_12m") or 0),
+        gas_mcf_12m=float(f.get("gas_mcf_12m") or 0),
+        production_trend=f.get("production_trend"),
     )
 
 
