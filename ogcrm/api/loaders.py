@@ -13,7 +13,7 @@ from ogcrm.accounts import contacts, organizations, worklist
 from ogcrm.auth import users
 from ogcrm.auth.principal import Principal
 from ogcrm.datasets import queries as dataset_queries
-from ogcrm.db.models import Dataset, Interaction, Organization, Rule, Task
+from ogcrm.db.models import Dataset, Organization, Rule
 from ogcrm.scoring import rule_sets
 
 T = TypeVar("T")
@@ -49,10 +49,8 @@ class Loaders:
         self.user_name: DataLoader[int, str | None] = DataLoader(self._user_names)
         self.rules_of: DataLoader[int, list[Rule]] = DataLoader(self._rules_of)
         self.user: DataLoader[int, tuple[Any, str] | None] = DataLoader(self._users)
-        self.last_interaction: DataLoader[int, Interaction | None] = DataLoader(
-            self._last_interactions
-        )
-        self.open_tasks: DataLoader[int, list[Task]] = DataLoader(self._open_tasks)
+        self.last_interaction: DataLoader[int, Any] = DataLoader(self._last_interactions)
+        self.open_tasks: DataLoader[int, list[Any]] = DataLoader(self._open_tasks)
         self.explanation: DataLoader[int, worklist.StoredExplanation | None] = DataLoader(
             self._explanations
         )
@@ -140,19 +138,17 @@ class Loaders:
         by_id = {u.id: (u, role) for u, role in found}
         return [by_id.get(i) for i in ids]
 
-    async def _last_interactions(self, org_ids: Sequence[int]) -> list[Interaction | None]:
+    async def _last_interactions(self, org_ids: Sequence[int]) -> list[Any]:
         return await self._ctx.read(self._fetch_last_interactions, org_ids)
 
-    def _fetch_last_interactions(
-        self, session: Session, org_ids: Sequence[int]
-    ) -> list[Interaction | None]:
+    def _fetch_last_interactions(self, session: Session, org_ids: Sequence[int]) -> list[Any]:
         found = worklist.last_interactions(session, self._ctx.require_principal(), org_ids)
         return [found.get(i) for i in org_ids]
 
-    async def _open_tasks(self, org_ids: Sequence[int]) -> list[list[Task]]:
+    async def _open_tasks(self, org_ids: Sequence[int]) -> list[list[Any]]:
         return await self._ctx.read(self._fetch_open_tasks, org_ids)
 
-    def _fetch_open_tasks(self, session: Session, org_ids: Sequence[int]) -> list[list[Task]]:
+    def _fetch_open_tasks(self, session: Session, org_ids: Sequence[int]) -> list[list[Any]]:
         found = worklist.open_tasks(session, self._ctx.require_principal(), org_ids)
         return [found.get(i, []) for i in org_ids]
 
