@@ -228,11 +228,9 @@ class Ahead:
         self._loaders = loaders
         self._fields = fields
         self._kinds = contact_kinds
-        self._read: list[tuple[DataLoader[int, Any], list[int], list[Any]]] = []
+        #: What :meth:`fetch` read, by the loader of its relation, by key.
         self._found: dict[DataLoader[int, Any], dict[int, Any]] = {}
         self._contacts: list[list[Any]] = []
-        #: Each organization's contacts as read, with the points read: ``(kinds, rows)``.
-        self.contacts: dict[int, tuple[tuple[str, ...], list[Any]]] = {}
 
     def fetch(
         self,
@@ -246,43 +244,47 @@ class Ahead:
         if not org_ids:
             return
         asked, got, ids = self._fields, self._loaders, list(org_ids)
+        found = self._found
         if "contacts" in asked:
             self._contacts = got._fetch_contacts(session, ids, self._kinds)
-            self._read.append((got.contacts_with(self._kinds), ids, self._contacts))
-            self.contacts = {
-                i: (self._kinds, rows) for i, rows in zip(ids, self._contacts, strict=True)
-            }
+            found[got.contacts_with(self._kinds)] = dict(zip(ids, self._contacts, strict=True))
         if "owner" in asked:
             owners = sorted({i for i in owner_ids if i is not None})
             if owners:
-                self._read.append((got.user, owners, got._fetch_users(session, owners)))
+                found[got.user] = dict(zip(owners, got._fetch_users(session, owners), strict=True))
         if "explanation" in asked:
             snapshots = sorted({i for i in snapshot_ids if i is not None})
             if snapshots:
                 explained = got._fetch_explanations(session, snapshots)
-                self._read.append((got.explanation, snapshots, explained))
+                found[got.explanation] = dict(zip(snapshots, explained, strict=True))
         if "lastInteraction" in asked:
             latest = got._fetch_last_interactions(session, ids)
-            self._read.append((got.last_interaction, ids, latest))
+            found[got.last_interaction] = dict(zip(ids, latest, strict=True))
         if asked & {"openTasks", "nextTaskDue"}:
-            self._read.append((got.open_tasks, ids, got._fetch_open_tasks(session, ids)))
+            tasks = got._fetch_open_tasks(session, ids)
+            found[got.open_tasks] = dict(zip(ids, tasks, strict=True))
         if "headline" in asked:
-            self._read.append((got.headline, ids, got._fetch_headlines(session, ids)))
+            figures = got._fetch_headlines(session, ids)
+            found[got.headline] = dict(zip(ids, figures, strict=True))
 
     async def prime(self) -> None:
         """Give the loaders what :meth:`fetch` read (and audit the contact points read)."""
-        for loader, keys, values in self._read:
-            found = self._found[loader] = dict(zip(keys, values, strict=True))
-            loader.prime_many(found)
+        for loader, values in self._found.items():
+            loader.prime_many(values)
         if self._contacts:
             await self._loaders._audit_contacts(self._contacts, self._kinds)
-        self._read.clear()
 
     def value(self, loader: DataLoader[int, Any], key: int) -> Any:
         """What was read ahead for ``key`` of ``loader``'s relation, or :data:`NOT_READ`:
         a resolver then returns it as it is, without a coroutine for graphql-core to
         schedule and await for each of the page's rows."""
         return self._found.get(loader, {}).get(key, NOT_READ)
+
+    def contacts_of(self, org_id: int) -> tuple[tuple[str, ...], list[Any]] | None:
+        """An organization's contacts as read ahead, with the points read (``kinds``,
+        ``rows``), or ``None``."""
+        rows = self.value(self._loaders.contacts_with(self._kinds), org_id)
+        return None if rows is NOT_READ else (self._kinds, rows)
 
 
 #: :meth:`Ahead.value` of a relation or a key the page did not read ahead.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ogcrm.db.models import Action, Scope
@@ -27,7 +28,7 @@ class Principal:
     #: Names of the roles' extra abilities are kept out on purpose: every right is a grant.
     is_system: bool = field(default=False)
 
-    @property
+    @cached_property
     def identity(self) -> tuple[Any, ...]:
         """Everything its scope in SQL is built from (the user, every grant): the key
         under which a statement built for it may be used again."""

@@ -40,6 +40,3 @@ class StatementCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return stmt
-
-    def __len__(self) -> int:
-        return len(self._items)

@@ -240,7 +240,6 @@ async def _organization_page(
     edges = []
     for row in page.rows:
         node = Organization.from_listed(row)
-        node.contacts_read = ahead.contacts.get(row[0])
         node.ahead = ahead
         edges.append(KeyedEdge(node, kind, page.key(row)))
     return OrganizationConnection(

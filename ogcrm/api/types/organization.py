@@ -15,7 +15,7 @@ from ogcrm.accounts import account_page as page
 from ogcrm.accounts import holdings, worklist
 from ogcrm.api.context import Context
 from ogcrm.api.ids import gid, page_info
-from ogcrm.api.loaders import NOT_READ, Ahead, Loaders
+from ogcrm.api.loaders import NOT_READ, Ahead
 from ogcrm.api.pagination import check_first, decode_cursor, encode_cursor
 from ogcrm.api.selection import asked
 from ogcrm.api.types.access import Actor, User, actor
@@ -121,8 +121,6 @@ class Organization(relay.Node):
     override_row: strawberry.Private[
         tuple[float | None, str | None, dt.datetime | None, int | None]
     ]
-    #: Its contacts as the page read them ahead (the points read, the rows), if it did.
-    contacts_read: strawberry.Private[tuple[tuple[str, ...], list[Any]] | None] = None
 
     #: What the page read ahead for its rows (:class:`ogcrm.api.loaders.Ahead`), if any.
     ahead: strawberry.Private[Ahead | None] = None
@@ -130,14 +128,15 @@ class Organization(relay.Node):
     def _ahead_or(
         self,
         info: Info[Context, None],
-        loader: Callable[[Loaders], DataLoader[int, Any]],
+        loader: str,
         key: int,
         build: Callable[[Any], T],
     ) -> T | Awaitable[T]:
-        """``build`` of this row's value of ``loader``'s relation: as a plain value when
-        the page read it ahead, else awaitable from the loader (fields that use this
-        are not ``async``, so a page of fifty makes no coroutines for them)."""
-        relation = loader(info.context.loaders)
+        """``build`` of this row's value of the relation of ``loader`` (a
+        :class:`~ogcrm.api.loaders.Loaders` attribute): a plain value when the page read
+        it ahead, else awaitable from the loader (fields that use this are not
+        ``async``, so a page of fifty makes no coroutines for them)."""
+        relation: DataLoader[int, Any] = getattr(info.context.loaders, loader)
         if self.ahead is not None:
             found = self.ahead.value(relation, key)
             if found is not NOT_READ:
@@ -152,7 +151,7 @@ class Organization(relay.Node):
     def owner(self, info: Info[Context, None]) -> User | None:
         if self.owner_pk is None:
             return None
-        return self._ahead_or(info, _users, self.owner_pk, _user)  # type: ignore[return-value]
+        return self._ahead_or(info, "user", self.owner_pk, _user)  # type: ignore[return-value]
 
     @strawberry.field(description="The manual priority, if one is in force.")
     def override(self) -> PriorityOverride | None:
@@ -165,23 +164,23 @@ class Organization(relay.Node):
     def explanation(self, info: Info[Context, None]) -> ScoreExplanation | None:
         if self.snapshot_pk is None:
             return None
-        return self._ahead_or(info, _explanations, self.snapshot_pk, _explained)  # type: ignore[return-value]
+        return self._ahead_or(info, "explanation", self.snapshot_pk, _explained)  # type: ignore[return-value]
 
     @strawberry.field(description="The latest interaction you may see.")
     def last_interaction(self, info: Info[Context, None]) -> Interaction | None:
-        return self._ahead_or(info, _last_interactions, self.id, _interaction)  # type: ignore[return-value]
+        return self._ahead_or(info, "last_interaction", self.id, _interaction)  # type: ignore[return-value]
 
     @strawberry.field(description="Open tasks you may see, soonest due first.")
     def open_tasks(self, info: Info[Context, None]) -> list[Task]:
-        return self._ahead_or(info, _open_tasks, self.id, _tasks)  # type: ignore[return-value]
+        return self._ahead_or(info, "open_tasks", self.id, _tasks)  # type: ignore[return-value]
 
     @strawberry.field(description="When the soonest open task falls due.")
     def next_task_due(self, info: Info[Context, None]) -> dt.datetime | None:
-        return self._ahead_or(info, _open_tasks, self.id, _next_due)  # type: ignore[return-value]
+        return self._ahead_or(info, "open_tasks", self.id, _next_due)  # type: ignore[return-value]
 
     @strawberry.field(description="Permits, wells and production at a glance.")
     def headline(self, info: Info[Context, None]) -> HeadlineFigures:
-        return self._ahead_or(info, _headlines, self.id, _figures)  # type: ignore[return-value]
+        return self._ahead_or(info, "headline", self.id, _figures)  # type: ignore[return-value]
 
     # ----------------------------------------------------------- the account page
 
@@ -353,9 +352,10 @@ class Organization(relay.Node):
     def contacts(
         self, info: Info[Context, None]
     ) -> list[Annotated[Contact, strawberry.lazy("ogcrm.api.types.contact")]]:
-        if self.contacts_read is not None:
+        read = self.ahead.contacts_of(self.id) if self.ahead is not None else None
+        if read is not None:
             # what every selection of contacts on the page asked for, so enough for this one
-            return _contacts(*self.contacts_read)
+            return _contacts(*read)
         return self._load_contacts(info, asked(info, ("emails", "phones")))  # type: ignore[return-value]
 
     async def _load_contacts(self, info: Info[Context, None], kinds: tuple[str, ...]) -> list[Any]:
@@ -409,26 +409,6 @@ async def _holdings(
         page_info=page_info(edges, has_next=len(found) > first, after=after),
         count=count,
     )
-
-
-def _users(loaders: Loaders) -> DataLoader[int, Any]:
-    return loaders.user
-
-
-def _explanations(loaders: Loaders) -> DataLoader[int, Any]:
-    return loaders.explanation
-
-
-def _last_interactions(loaders: Loaders) -> DataLoader[int, Any]:
-    return loaders.last_interaction
-
-
-def _open_tasks(loaders: Loaders) -> DataLoader[int, Any]:
-    return loaders.open_tasks
-
-
-def _headlines(loaders: Loaders) -> DataLoader[int, Any]:
-    return loaders.headline
 
 
 def _user(found: Any) -> User | None:
