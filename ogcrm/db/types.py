@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Float, any_, bindparam
+from sqlalchemy import JSON, Connection, DateTime, Dialect, Float, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -52,12 +52,13 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def in_values(session: Session, column: Any, values: Iterable[Any]) -> Any:
+def in_values(session: Session | Connection, column: Any, values: Iterable[Any]) -> Any:
     """``column IN values``; on PostgreSQL one array parameter (``= ANY``) instead of a
     placeholder per value that SQLAlchemy renders and the driver parses on every call
     (a page's 150 contact ids measured at ~2 ms of Python)."""
     items = list(values)
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session if isinstance(session, Connection) else session.get_bind()
+    if bind.dialect.name == "postgresql":
         return column == any_(bindparam(None, items, type_=ARRAY(column.type)))
     return column.in_(items)
 

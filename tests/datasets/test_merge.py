@@ -147,6 +147,59 @@ def test_a_well_a_later_batch_names_again_is_updated_in_file_order(db, tmp_path,
     assert state == DatasetState.MERGED
 
 
+def test_permits_and_wells_a_later_batch_names_again_end_as_the_file_leaves_them(
+    db, tmp_path, monkeypatch
+):
+    """Two rows per batch. A row naming a permit or well an earlier batch created is
+    applied after the last batch (looking it up then would stall the writer); the CRM
+    still ends as the file leaves it, a new permit in a later batch points at the well an
+    earlier one created, every change is recorded with its row, and a revert removes it
+    all."""
+    from ogcrm.datasets.merge import run
+
+    monkeypatch.setattr(run, "MERGE_BATCH", 2)
+    path = tmp_path / "permits.csv"
+    path.write_text(
+        "Permit Number,Operator Name,API #,County\n"
+        "P1,Acme Oil Co.,42-003-00001,ANDREWS\n"  # row 2: creates P1 and its well
+        "P2,Acme Oil Co.,42-003-00002,ANDREWS\n"
+        "P1,Acme Oil Co.,42-003-00001,MIDLAND\n"  # row 4: P1 and its well again
+        "P3,Bravo Energy LLC,42-003-00001,\n"  # row 5: a new permit on that well
+        "P1,Acme Oil Co.,42-003-00001,WARD\n"  # row 6: the last word on both
+    )
+    ds = _staged(db, path, tmp_path)
+    with db.unit_of_work() as s:
+        counts = approve_and_merge(s, P, ds)
+    assert counts["created"]["permit"] == 3 and counts["created"]["well"] == 2
+    assert counts["updated"] == {"permit": 2, "well": 3}
+    with db.read() as s:
+        p1, p3 = (
+            s.scalars(select(Permit).where(Permit.permit_number == n)).one() for n in ("P1", "P3")
+        )
+        well = s.get(Well, p1.well_id)
+        bravo = s.scalars(select(Organization).where(Organization.name == "Bravo Energy LLC")).one()
+        changes = [
+            (r.entity, r.field, r.after, r.row_number)
+            for r in s.scalars(
+                select(ChangeRecord)
+                .where(ChangeRecord.dataset_id == ds, ChangeRecord.field == "county")
+                .order_by(ChangeRecord.entity.desc(), ChangeRecord.row_number)
+            )
+        ]
+    assert (p1.county.upper(), well.county.upper(), p3.well_id) == ("WARD", "WARD", well.id)
+    assert well.operator_id == p1.operator_id != bravo.id  # row 6 gave the well back
+    assert changes == [
+        ("well", "county", "Midland", 4),
+        ("well", "county", "Andrews", 5),  # row 5 has none: its API number's county
+        ("well", "county", "Ward", 6),
+        ("permit", "county", "Midland", 4),
+        ("permit", "county", "Ward", 6),
+    ]
+    with db.unit_of_work() as s:
+        assert revert(s, P, ds)["conflicts"] == []
+    assert (_count(db, Well), _count(db, Permit)) == (0, 0)
+
+
 def test_a_changed_file_records_only_what_changed_and_revert_undoes_it(db, tmp_path):
     first = tmp_path / "v1.csv"
     first.write_text(

@@ -80,10 +80,16 @@ class Merger:
             for model in (Organization, Well, Permit, ProductionReport)
         }
         self._changes: list[tuple[Any, ...]] = []
+        #: wells and permits this merge created, by natural key, and the rows that name
+        #: one of them again in a later batch: those rows' changes wait for the end of
+        #: the merge (see :meth:`merge_deferred`)
+        self._created: dict[Any, dict[Any, int]] = {Well: {}, Permit: {}}
+        self._deferred: dict[Any, list[int]] = {Well: [], Permit: []}
+        self._deferring = True
         agency = source.agency.lower()
         # natural keys of this dataset already stored, found by one join before the first
-        # batch (on a first import: none); the merge adds those it creates. A batch
-        # loads only its keys in here, not all of them one by one.
+        # batch (on a first import: none). A batch loads only its keys in here, not all
+        # of them one by one.
         self._known: dict[Any, set[Any]] = {
             Well: set(
                 session.scalars(
@@ -220,22 +226,34 @@ class Merger:
         stored entities by key. Stored entities are updated field by field, in file order,
         as precedence allows. New ones are made from all their rows at once (each field
         takes the last value a row gave it) and written together with ``base(key)``.
+
+        A row naming a well or permit an earlier batch created is not applied now but
+        deferred (its id is known, so the batch's other rows can point at it): looking
+        the entity up would wait for the writer to send everything queued, and leave it
+        idle while this batch is prepared. :meth:`merge_deferred` applies those rows, in
+        file order, once the last batch is written.
         """
         entity = model.__tablename__
         ids = {key: row.id for key, row in existing.items()}
         known = keys.map(ids.__contains__).astype(bool)
+        created = self._created.get(model)
+        later = pd.Series(False, index=keys.index)
+        if created is not None and self._deferring:
+            later = keys.map(created.__contains__).astype(bool) & ~known
+            if later.any():
+                self._deferred[model].extend(keys.index[later].tolist())
+                ids.update((key, created[key]) for key in keys[later])
         if known.any():
             owners = self._owners(entity, {ids[k] for k in keys[known]})
             for n, key, record in zip(
                 keys.index[known], keys[known], attrs[known].to_dict("records"), strict=True
             ):
                 self._apply(entity, existing[key], record, owners, n)
-        fresh = keys[~known]
+        fresh = keys[~(known | later)]
         if fresh.empty:
             return ids
         codes, uniques = pd.factorize(fresh)
-        self._known.get(model, set()).update(uniques)
-        last = attrs[~known].groupby(codes, sort=False).last()
+        last = attrs[~(known | later)].groupby(codes, sort=False).last()
         last = last.astype(object).where(last.notna(), None)
         first_rows = fresh.index.to_series().groupby(codes, sort=False).first().tolist()
         new_keys = list(uniques)
@@ -249,6 +267,8 @@ class Merger:
         )
         self._insert_created(model, new_ids, columns, values, first_rows)
         ids.update(zip(new_keys, new_ids, strict=True))
+        if created is not None:
+            created.update(zip(new_keys, new_ids, strict=True))
         return ids
 
     def _insert_created(
@@ -382,6 +402,41 @@ class Merger:
         self._permits(frame, operators, wells)
         self._production(values_of, org_ids, wells)
 
+    def deferred_rows(self) -> list[int]:
+        """The row numbers :meth:`merge_deferred` is to be given, in file order."""
+        return sorted({*self._deferred[Well], *self._deferred[Permit]})
+
+    def merge_deferred(self, values_of: dict[int, dict[str, Any]]) -> None:
+        """Apply the deferred rows (row number -> cleaned values; any part of
+        :meth:`deferred_rows`, in file order): only the entity each was deferred for,
+        now stored and looked up like any stored entity.
+
+        Their operators were met in their own batch, so :meth:`organization` answers
+        them from memory."""
+        self._deferring = False
+        org_ids = {n: self.organization(v, n) for n, v in values_of.items()}
+        frame = rows_frame(values_of)
+        operators = pd.Series(org_ids, dtype=object)
+        for model in (Well, Permit):
+            rows = frame.loc[frame.index.isin(self._deferred[model])]
+            if rows.empty:
+                continue
+            if model is Well:
+                self._wells(rows, operators)
+            else:
+                api10 = rows["api10"] if "api10" in rows.columns else pd.Series(dtype=object)
+                self._permits(rows, operators, self._well_ids({a for a in api10 if a}))
+
+    def _well_ids(self, api10s: set[str]) -> dict[str, int]:
+        """The ids of these stored wells (those this merge created are known)."""
+        created = self._created[Well]
+        ids = {a: created[a] for a in api10s if a in created}
+        rest = (api10s - ids.keys()) & self._known[Well]
+        if rest:
+            query = select(Well.api10, Well.id).where(self._in(Well.api10, rest))
+            ids.update(self.session.execute(query).tuples())
+        return ids
+
     def _attrs(self, rows: pd.DataFrame, fields: dict[str, str]) -> pd.DataFrame:
         """The model attributes the rows give (dates as dates), with the source's state
         where the file has no state column."""
@@ -418,7 +473,10 @@ class Merger:
         if rows.empty:
             return {}
         keys = rows["api10"]
-        existing = self._load_stored(Well.api10, set(keys) & self._known[Well])
+        # while deferring, a batch looks up only wells stored before the merge; after,
+        # the deferred rows' wells, this merge's too
+        stored = set(keys) & self._known[Well] if self._deferring else set(keys)
+        existing = self._load_stored(Well.api10, stored)
         attrs = self._attrs(rows, WELL_FIELDS)
         attrs["operator_id"] = operators.reindex(rows.index)
         return self._upsert_frame(
@@ -443,7 +501,7 @@ class Merger:
         stored = {
             key
             for key, value in zip(keys, raw, strict=True)
-            if key in self._known[Permit] or not plain_key(value)
+            if key in self._known[Permit] or not plain_key(value) or not self._deferring
         }
         existing = self._load_stored(Permit.permit_number, stored, Permit.agency == agency)
         attrs = self._attrs(rows, PERMIT_FIELDS)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, select
+from sqlalchemy import Connection, Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from ogcrm.accounts import routing
@@ -28,6 +28,7 @@ from ogcrm.db.models import (
     StagedRow,
     Well,
 )
+from ogcrm.db.types import in_values
 from ogcrm.failpoints import failpoint
 from ogcrm.plugins import Registry, default_registry
 from ogcrm.progress import Progress, Tick
@@ -76,6 +77,10 @@ def approve_and_merge(
                 failpoint("merge.after_batch")
             if progress is not None:
                 progress(Tick(walked, dataset.rows_read, "rows", rows=walked, step="merging"))
+        # rows naming a well or permit an earlier batch created, applied now in file order
+        for rows in _staged_rows(side or session, dataset_id, merger.deferred_rows()):
+            merger.merge_deferred(rows)
+            merger.write_changes()
     counts = merger.counts.as_dict()
     counts["events"] = record_merge_events(session, dataset_id, rules=follow_ups)
     # the new prospects go to whoever the organization routing rules name (if any)
@@ -109,24 +114,53 @@ def _mergeable_pages(
     reader: Session | Connection, dataset_id: int
 ) -> Iterator[tuple[dict[int, dict[str, Any]], int]]:
     """A dataset's mergeable staged rows, a batch at a time: row number -> values, and
-    how many staged rows (of any outcome) the batch went through."""
+    how many staged rows (of any outcome) the batch went through.
+
+    A batch is a range of row numbers (``last < row_number <= last + MERGE_BATCH``), not
+    ``row_number > last ... LIMIT``: the merge runs right after staging, before
+    autovacuum has analyzed the million new rows, and without statistics PostgreSQL
+    answered the open-ended form by sorting all the rows still ahead, on disk, for
+    every batch (25 s of a 1,000,000-row merge). A range bounds each batch's work
+    whatever the plan; filtering on outcome in SQL would make a sort of its own.
+    """
+    staged = StagedRow.__table__.c
+    end = reader.execute(
+        select(func.max(staged.row_number)).where(staged.dataset_id == dataset_id)
+    ).scalar()
     last = 0
-    while True:
-        # walks the (dataset_id, row_number) key in order; filtering on outcome in SQL
-        # would make PostgreSQL sort what remains of the dataset for every batch
+    while end is not None and last < end:
         page = reader.execute(
-            select(StagedRow.row_number, StagedRow.outcome, cast(StagedRow.cleaned, Text))
-            .where(StagedRow.dataset_id == dataset_id, StagedRow.row_number > last)
-            .order_by(StagedRow.row_number)
-            .limit(MERGE_BATCH)
+            select(staged.row_number, staged.outcome, cast(staged.cleaned, Text))
+            .where(
+                staged.dataset_id == dataset_id,
+                staged.row_number > last,
+                staged.row_number <= last + MERGE_BATCH,
+            )
+            .order_by(staged.row_number)
         ).all()
+        last += MERGE_BATCH
         if not page:
-            return
-        last = page[-1].row_number
-        mergeable_rows = [r for r in page if r.outcome in MERGEABLE]
+            continue
+        mergeable_rows = [r for r in page if r[1] in MERGEABLE]
         # one parse of the page's JSON, not one per row
         cleaned = json.loads("[" + ",".join(r[2] for r in mergeable_rows) + "]")
-        yield dict(zip((r.row_number for r in mergeable_rows), cleaned, strict=True)), len(page)
+        yield dict(zip((r[0] for r in mergeable_rows), cleaned, strict=True)), len(page)
+
+
+def _staged_rows(
+    reader: Session | Connection, dataset_id: int, row_numbers: list[int]
+) -> Iterator[dict[int, dict[str, Any]]]:
+    """These staged rows (row number -> values), a batch at a time, in file order."""
+    staged = StagedRow.__table__.c
+    for start in range(0, len(row_numbers), MERGE_BATCH):
+        wanted = row_numbers[start : start + MERGE_BATCH]
+        page = reader.execute(
+            select(staged.row_number, cast(staged.cleaned, Text))
+            .where(staged.dataset_id == dataset_id, in_values(reader, staged.row_number, wanted))
+            .order_by(staged.row_number)
+        ).all()
+        cleaned = json.loads("[" + ",".join(r[1] for r in page) + "]")
+        yield dict(zip((r[0] for r in page), cleaned, strict=True))
 
 
 def touched_organizations(session: Session, dataset_id: int) -> list[int]:
