@@ -20,10 +20,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from ogcrm.accounts.events import account_event, owners_of
@@ -31,10 +32,8 @@ from ogcrm.db.models import (
     ChangeRecord,
     Organization,
     OrganizationEvent,
-    Permit,
     ProductionReport,
     Task,
-    Well,
 )
 from ogcrm.db.types import utcnow
 from ogcrm.events import has_bus
@@ -92,25 +91,24 @@ def record_merge_events(
     session: Session,
     dataset_id: int,
     *,
+    created: Mapping[tuple[int, str], int],
     rules: tuple[FollowUpRule, ...] = DEFAULT_FOLLOW_UPS,
     now: dt.datetime | None = None,
 ) -> dict[str, int]:
     """Write the timeline events of a merged dataset, and the follow-up tasks they call
-    for. Returns counts per event kind (and ``follow_ups``)."""
+    for. Returns counts per event kind (and ``follow_ups``).
+
+    ``created`` is what the merge created per operator, ``(organization id, "new_permit"
+    or "new_well") -> count``, by the operator each ended with: the merge counts as it
+    writes, where finding them again among millions of change records, before the
+    transaction commits, took 7 s of a 1,000,000-row merge."""
     now = now or utcnow()
     events: dict[tuple[int, str], dict[str, Any]] = defaultdict(lambda: {"count": 0})
+    for key, n in created.items():
+        if n > 0:
+            events[key]["count"] += n
     cr = ChangeRecord.__table__
     mine = cr.c.dataset_id == dataset_id
-    # counted in SQL: a merge of a million rows has millions of change records
-    for kind, model in (("new_permit", Permit), ("new_well", Well)):
-        table = model.__table__
-        for operator, n in session.execute(
-            select(table.c.operator_id, func.count())
-            .join(cr, and_(cr.c.entity_id == table.c.id, cr.c.entity == table.name))
-            .where(mine, cr.c.field == "__created__", table.c.operator_id.is_not(None))
-            .group_by(table.c.operator_id)
-        ):
-            events[(operator, kind)]["count"] += int(n)
     for before, after in session.execute(
         select(cr.c.before, cr.c.after).where(
             mine,

@@ -20,6 +20,7 @@ from ogcrm.db.models import (
     Dataset,
     DatasetState,
     Organization,
+    OrganizationEvent,
     OrganizationIdentifier,
     Permit,
     ProductionReport,
@@ -165,7 +166,7 @@ def test_permits_and_wells_a_later_batch_names_again_end_as_the_file_leaves_them
         "P2,Acme Oil Co.,42-003-00002,ANDREWS\n"
         "P1,Acme Oil Co.,42-003-00001,MIDLAND\n"  # row 4: P1 and its well again
         "P3,Bravo Energy LLC,42-003-00001,\n"  # row 5: a new permit on that well
-        "P1,Acme Oil Co.,42-003-00001,WARD\n"  # row 6: the last word on both
+        "P1,Bravo Energy LLC,42-003-00001,WARD\n"  # row 6: the last word on both
     )
     ds = _staged(db, path, tmp_path)
     with db.unit_of_work() as s:
@@ -187,7 +188,7 @@ def test_permits_and_wells_a_later_batch_names_again_end_as_the_file_leaves_them
             )
         ]
     assert (p1.county.upper(), well.county.upper(), p3.well_id) == ("WARD", "WARD", well.id)
-    assert well.operator_id == p1.operator_id != bravo.id  # row 6 gave the well back
+    assert well.operator_id == p1.operator_id == bravo.id
     assert changes == [
         ("well", "county", "Midland", 4),
         ("well", "county", "Andrews", 5),  # row 5 has none: its API number's county
@@ -195,8 +196,22 @@ def test_permits_and_wells_a_later_batch_names_again_end_as_the_file_leaves_them
         ("permit", "county", "Midland", 4),
         ("permit", "county", "Ward", 6),
     ]
+    with db.read() as s:
+        events = {
+            (e.organization_id == bravo.id, e.kind): e.data["count"]
+            for e in s.scalars(select(OrganizationEvent).where(OrganizationEvent.dataset_id == ds))
+        }
+    # new wells and permits count for the operator they ended with
+    assert {k: n for k, n in events.items() if k[1] in ("new_well", "new_permit")} == {
+        (False, "new_well"): 1,
+        (True, "new_well"): 1,
+        (False, "new_permit"): 1,
+        (True, "new_permit"): 2,
+    }
     with db.unit_of_work() as s:
-        assert revert(s, P, ds)["conflicts"] == []
+        conflicts = revert(s, P, ds)["conflicts"]
+    # (Bravo itself stays: the follow-up task its new permits called for points at it)
+    assert {c["entity"] for c in conflicts} <= {"organization"}
     assert (_count(db, Well), _count(db, Permit)) == (0, 0)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ogcrm.auth.principal import system_principal
 from ogcrm.datasets.intake import receive
 from ogcrm.datasets.staging import STAGED_COLUMNS
-from ogcrm.db.bulk import IdPool, WriteBehind, bulk_write, insert_rows
+from ogcrm.db.bulk import IdPool, WriteBehind, insert_rows
 from ogcrm.db.models import ChangeRecord, Dataset, DatasetState, StagedRow, Well
 from ogcrm.db.session import Database
 
@@ -105,26 +105,33 @@ def test_a_failed_write_is_raised_at_the_callers_next_statement(db, tmp_path):
     assert _staged(db, dataset_id) == []
 
 
-def test_values_of_every_kind_are_stored_as_the_orm_would_store_them(db, tmp_path):
+@pytest.mark.parametrize("queued", [False, True], ids=["inline", "through the writer"])
+def test_values_of_every_kind_are_stored_as_the_orm_would_store_them(db, tmp_path, queued):
     """PostgreSQL's COPY goes in binary when every value is of its column's Python type,
-    else as text for the server to parse: both must store the same thing. Here a well
-    given as the ORM types it, and one with numbers where text is due and text where a
-    date is due (as a hand-made JSON file can give them)."""
+    else as text for the server to parse: both must store the same thing, whether
+    written inline or queued on the writer thread (which is handed binary rows already
+    formatted, and text rows to format itself). Here a well given as the ORM types it,
+    and one with numbers where text is due and text where a date is due (as a hand-made
+    JSON file can give them)."""
     dataset_id = _dataset(db, tmp_path)
     columns = ["id", "api10", "name", "latitude", "spud_date", "dataset_id"]
-    with db.unit_of_work() as s:
+    with db.unit_of_work() as s, WriteBehind(s, enabled=queued) as writer:
         first, second = IdPool(s, Well.__table__).take(2)
         insert_rows(
             s,
             Well.__table__,
             columns,
             [(first, "4200312345", "Ñandú #1", 31.5, dt.date(2024, 2, 29), dataset_id)],
+            writer=writer,
         )
         insert_rows(
-            s, Well.__table__, columns, [(second, "4200312346", 1234, 32, "2024-03-01", dataset_id)]
-        )
-        bulk_write(
             s,
+            Well.__table__,
+            columns,
+            [(second, "4200312346", 1234, 32, "2024-03-01", dataset_id)],
+            writer=writer,
+        )
+        writer.write(
             "change_record",
             ("dataset_id", "entity", "entity_id", "field", "before", "after", "created_at"),
             [

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
+from itertools import repeat
 from typing import Any
 
 import pandas as pd
@@ -44,6 +46,9 @@ from ogcrm.db.models import (
 )
 from ogcrm.db.types import in_values, utcnow
 from ogcrm.pipeline.matching import OrgName, Verdict
+
+#: the timeline event a created entity of a kind counts toward
+_NEW = {"permit": "new_permit", "well": "new_well"}
 
 
 class Merger:
@@ -86,6 +91,8 @@ class Merger:
         self._created: dict[Any, dict[Any, int]] = {Well: {}, Permit: {}}
         self._deferred: dict[Any, list[int]] = {Well: [], Permit: []}
         self._deferring = True
+        #: wells and permits created, by the operator each has now (timeline events)
+        self.created_by_operator: Counter[tuple[int, str]] = Counter()
         agency = source.agency.lower()
         # natural keys of this dataset already stored, found by one join before the first
         # batch (on a first import: none). A batch loads only its keys in here, not all
@@ -171,6 +178,11 @@ class Merger:
                 self.counts.not_applied[entity] += 1
                 continue
             setattr(row, attr, new)
+            if attr == "operator_id" and getattr(row, "dataset_id", None) == self.dataset.id:
+                # one this merge created changes hands: its creation counts for the new one
+                if old is not None:
+                    self.created_by_operator[(old, _NEW.get(entity, ""))] -= 1
+                self.created_by_operator[(new, _NEW.get(entity, ""))] += 1
             self._record(entity, row.id, attr, old, new, row_number)
             changed = True
         if changed:
@@ -217,7 +229,7 @@ class Merger:
         keys: pd.Series,
         attrs: pd.DataFrame,
         existing: dict[Any, Any],
-        base: Callable[[Any], dict[str, Any]],
+        base: Callable[[list[Any]], dict[str, Any]],
     ) -> dict[Any, int]:
         """Upsert one kind of entity for the batch; returns the id of every key.
 
@@ -225,7 +237,8 @@ class Merger:
         (``None`` where it gives nothing), both indexed by row number; ``existing`` the
         stored entities by key. Stored entities are updated field by field, in file order,
         as precedence allows. New ones are made from all their rows at once (each field
-        takes the last value a row gave it) and written together with ``base(key)``.
+        takes the last value a row gave it) and written together with ``base(keys)``:
+        the columns their keys make, each a list (one value per key) or one value for all.
 
         A row naming a well or permit an earlier batch created is not applied now but
         deferred (its id is known, so the batch's other rows can point at it): looking
@@ -258,14 +271,19 @@ class Merger:
         first_rows = fresh.index.to_series().groupby(codes, sort=False).first().tolist()
         new_keys = list(uniques)
         new_ids = self._ids[model].take(len(new_keys))
-        bases = [base(key) for key in new_keys]
-        columns = [*bases[0], *last.columns]
+        made = base(new_keys)
+        columns = [*made, *last.columns]
         values = zip(
-            *([b[c] for b in bases] for c in bases[0]),
+            new_ids,
+            *(v if isinstance(v, list) else repeat(v) for v in made.values()),
             *(last[c].tolist() for c in last.columns),
-            strict=True,
+            strict=False,  # a column of one value for all is an endless repeat
         )
         self._insert_created(model, new_ids, columns, values, first_rows)
+        if entity in _NEW and "operator_id" in last.columns:
+            self.created_by_operator.update(
+                (operator, _NEW[entity]) for operator in last["operator_id"] if operator
+            )
         ids.update(zip(new_keys, new_ids, strict=True))
         if created is not None:
             created.update(zip(new_keys, new_ids, strict=True))
@@ -281,14 +299,9 @@ class Merger:
     ) -> None:
         """Write new rows (COPY on PostgreSQL), each with a creation record: the
         provenance of all the fields it was created with. (Those values need no record of
-        their own: a later change keeps them as ``before``.)"""
-        insert_rows(
-            self.session,
-            model.__table__,
-            ["id", *columns],
-            ((id_, *row) for id_, row in zip(ids, values, strict=True)),
-            writer=self.writer,
-        )
+        their own: a later change keeps them as ``before``.) ``values`` are whole rows,
+        the id first."""
+        insert_rows(self.session, model.__table__, ["id", *columns], values, writer=self.writer)
         entity, now, dataset_id = model.__tablename__, self._now, self.dataset.id
         self._changes.extend(
             (dataset_id, entity, id_, CREATED, "null", "true", n, now)
@@ -307,7 +320,7 @@ class Merger:
             model,
             [row.id for row in rows],
             columns,
-            (tuple(map(row.values.get, columns)) for row in rows),
+            ((row.id, *map(row.values.get, columns)) for row in rows),
             [row.row_number for row in rows],
         )
 
@@ -484,7 +497,7 @@ class Merger:
             keys,
             attrs,
             existing,
-            lambda api10: {"api10": api10, "dataset_id": self.dataset.id},
+            lambda api10s: {"api10": api10s, "dataset_id": self.dataset.id},
         )
 
     def _permits(self, frame: pd.DataFrame, operators: pd.Series, wells: dict[str, int]) -> None:
@@ -513,9 +526,9 @@ class Merger:
             keys,
             attrs,
             existing,
-            lambda number: {
+            lambda numbers: {
                 "agency": agency,
-                "permit_number": number,
+                "permit_number": numbers,
                 "dataset_id": self.dataset.id,
             },
         )
@@ -562,9 +575,9 @@ class Merger:
             pd.Series(list(merged), index=index, dtype=object),
             rows_frame(dict(zip(index, (attrs for _, attrs in merged.values()), strict=True))),
             existing,
-            lambda key: {
-                "well_id": key[0],
-                "month": key[1],
+            lambda keys: {
+                "well_id": [well_id for well_id, _ in keys],
+                "month": [month for _, month in keys],
                 "agency": agency,
                 "dataset_id": self.dataset.id,
             },
