@@ -178,11 +178,11 @@ class Merger:
                 self.counts.not_applied[entity] += 1
                 continue
             setattr(row, attr, new)
-            if attr == "operator_id" and getattr(row, "dataset_id", None) == self.dataset.id:
+            if attr == "operator_id" and entity in _NEW and row.dataset_id == self.dataset.id:
                 # one this merge created changes hands: its creation counts for the new one
                 if old is not None:
-                    self.created_by_operator[(old, _NEW.get(entity, ""))] -= 1
-                self.created_by_operator[(new, _NEW.get(entity, ""))] += 1
+                    self.created_by_operator[(old, _NEW[entity])] -= 1
+                self.created_by_operator[(new, _NEW[entity])] += 1
             self._record(entity, row.id, attr, old, new, row_number)
             changed = True
         if changed:
